@@ -1,0 +1,94 @@
+using ExactlyOnce.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace ExactlyOnce.Client;
+
+/// <summary>A started Orleans client connected to the cluster, and the host that owns it.</summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host, ClusterSettings settings)
+    {
+        _host = host;
+        Settings = settings;
+        Client = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>The connected client.</summary>
+    public IClusterClient Client { get; }
+
+    /// <summary>The cluster this client joined.</summary>
+    public ClusterSettings Settings { get; }
+
+    /// <summary>Configuration of the client: appsettings.json next to the program, then environment variables.</summary>
+    public static IConfiguration LoadConfiguration()
+    {
+        var configuration = new ConfigurationManager();
+        configuration.SetBasePath(AppContext.BaseDirectory);
+        configuration.AddJsonFile("appsettings.json", optional: true);
+        configuration.AddEnvironmentVariables();
+        return configuration;
+    }
+
+    /// <summary>
+    /// Checks the database, then connects to a gateway of the cluster.
+    /// Throws <see cref="StartupException"/> with a one-line reason when either fails.
+    /// </summary>
+    public static async Task<ClusterConnection> ConnectAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var settings = ClusterSettings.From(configuration);
+        var streams = StreamSettings.From(configuration);
+        await PostgresConnection.CheckReachableAsync(settings.ConnectionString, TimeSpan.FromSeconds(10), cancellationToken);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Critical);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = StreamingExtensions.NpgsqlInvariant;
+                o.ConnectionString = settings.ConnectionString;
+            });
+            client.AddDurableStreams(settings.ConnectionString, streams);
+        });
+
+        var host = builder.Build();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            await host.StartAsync(timeout.Token);
+            return new ClusterConnection(host, settings);
+        }
+        catch (Exception ex) when (ex is not StartupException)
+        {
+            host.Dispose();
+            throw new StartupException(
+                $"no silo of cluster '{settings.ClusterId}' is reachable (is a silo running against the same database?): {ex.Message.Split('\n', 2)[0]}", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

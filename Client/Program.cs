@@ -1,0 +1,3 @@
+using ExactlyOnce.Client.Commands;
+
+return await ClientApp.RunAsync(args);

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration;
+
+namespace ExactlyOnce.Hosting;
+
+/// <summary>
+/// Settings of the durable ADO.NET stream provider. Section <c>Streams</c>. The defaults avoid the
+/// provider's traps (design.md §5): a short expiry dead-letters messages during an outage, and a
+/// visibility timeout close to the delivery time makes messages go out several times.
+/// </summary>
+public sealed class StreamSettings
+{
+    /// <summary>Number of queues each stream namespace is spread over; queues are balanced over silos. Default: 8.</summary>
+    public int QueueCount { get; set; } = 8;
+
+    /// <summary>How long an undelivered message is kept before it is dead-lettered. Default: 7 days.</summary>
+    public TimeSpan ExpiryTimeout { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a dequeued message stays invisible to other receivers. Default: 60 s.</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the pulling agent waits for one delivery to a consumer. Default: 10 s.</summary>
+    public TimeSpan MaxEventDeliveryTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deliveries of one message before it moves to the dead-letter table. Default: 5.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>How long dead letters are kept before they are purged. Default: 30 days.</summary>
+    public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
+    public static StreamSettings From(IConfiguration configuration)
+    {
+        var settings = new StreamSettings();
+        try
+        {
+            configuration.GetSection("Streams").Bind(settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"Streams: {ex.Message}", ex);
+        }
+
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Throws <see cref="StartupException"/> when a value cannot work.</summary>
+    public void Validate()
+    {
+        Require(QueueCount is >= 1 and <= 1024, nameof(QueueCount), "must be between 1 and 1024");
+        Require(MaxAttempts >= 1, nameof(MaxAttempts), "must be at least 1");
+        Require(ExpiryTimeout >= TimeSpan.FromMinutes(1), nameof(ExpiryTimeout), "must be at least 1 minute");
+        Require(MaxEventDeliveryTime > TimeSpan.Zero, nameof(MaxEventDeliveryTime), "must be positive");
+        Require(VisibilityTimeout >= 2 * MaxEventDeliveryTime, nameof(VisibilityTimeout),
+            $"must be at least twice {nameof(MaxEventDeliveryTime)} ({MaxEventDeliveryTime}), or messages are delivered several times");
+        Require(DeadLetterRetention > TimeSpan.Zero, nameof(DeadLetterRetention), "must be positive");
+    }
+
+    private static void Require(bool condition, string field, string rule)
+    {
+        if (!condition)
+        {
+            throw new StartupException($"Streams:{field} {rule}.");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using ExactlyOnce.Hosting;
+using ExactlyOnce.Hosting.Schema;
+using ExactlyOnce.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+// Usage:
+//   ExactlyOnce.Silo [--silo-port N] [--gateway-port N] [--advertised-address A] [--cluster-id ID]
+//                    [--service-id ID] [--connection-string CS] [--Section:Key value ...]
+//   ExactlyOnce.Silo migrate [--connection-string CS]   apply the schema once and exit
+//   ExactlyOnce.Silo health [--gateway-port N]          exit 0 when this silo's gateway accepts connections
+var verb = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : null;
+var options = verb is null ? args : args[1..];
+if (verb is not (null or "migrate" or "health"))
+{
+    Console.Error.WriteLine($"silo: unknown command '{verb}'; commands: migrate, health (none runs the silo).");
+    return 2;
+}
+
+var isMigrate = verb == "migrate";
+try
+{
+    var configuration = SiloCommandLine.BuildConfiguration(options);
+    if (verb == "health")
+    {
+        return await SiloHealth.CheckGatewayAsync(SiloSettings.From(configuration).GatewayPort) ? 0 : 1;
+    }
+
+    var cluster = ClusterSettings.From(configuration);
+    if (isMigrate)
+    {
+        await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
+        var applied = await new SchemaMigrator(cluster.ConnectionString).ApplyAsync();
+        Console.WriteLine(applied.Count == 0
+            ? "schema is up to date"
+            : $"applied {applied.Count} schema script(s): {string.Join(", ", applied)}");
+        return 0;
+    }
+
+    var silo = SiloSettings.From(configuration);
+    var streams = StreamSettings.From(configuration);
+    var failureDetection = FailureDetectionSettings.From(configuration);
+    var advertised = silo.ResolveAdvertisedAddress();
+
+    await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
+    if (silo.ApplySchema)
+    {
+        await new SchemaMigrator(cluster.ConnectionString).ApplyAsync();
+    }
+
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+    {
+        // Defaults off: they would re-add appsettings.json after the command line and override it.
+        DisableDefaults = true,
+        ContentRootPath = AppContext.BaseDirectory,
+        Configuration = (ConfigurationManager)configuration,
+    });
+    builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+    builder.UseOrleans(orleans =>
+    {
+        orleans.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        orleans.ConfigureEndpoints(advertised, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection);
+    });
+
+    using var host = builder.Build();
+    await host.StartAsync();
+    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}");
+    await host.WaitForShutdownAsync();
+    return 0;
+}
+catch (StartupException ex)
+{
+    Console.Error.WriteLine($"silo: {ex.Message}");
+    return 2;
+}
+catch (Exception ex) when (ex is not OutOfMemoryException)
+{
+    // A failure while starting Orleans (port in use, schema catalog missing a key, ...):
+    // one line for the user; the details are in the log above.
+    Console.Error.WriteLine($"silo: failed: {ex.GetType().Name}: {ex.Message.Split('\n', 2)[0]}");
+    return 1;
+}

@@ -1,0 +1,80 @@
+using System.Net;
+using ExactlyOnce.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace ExactlyOnce.Silo;
+
+/// <summary>Endpoints of one silo process. Section <c>Silo</c>.</summary>
+public sealed class SiloSettings
+{
+    /// <summary>Silo-to-silo port (flag --silo-port). Default: 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port clients connect to (flag --gateway-port). Default: 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// IP address or host name other silos and clients use to reach this silo (flag --advertised-address).
+    /// A host name is resolved at start (useful in containers). Default: 127.0.0.1.
+    /// </summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Apply the schema when the silo starts (flag --apply-schema). Default: true.</summary>
+    public bool ApplySchema { get; set; } = true;
+
+    /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
+    public static SiloSettings From(IConfiguration configuration)
+    {
+        var settings = new SiloSettings();
+        try
+        {
+            configuration.GetSection("Silo").Bind(settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"Silo: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        RequirePort(settings.SiloPort, nameof(SiloPort));
+        RequirePort(settings.GatewayPort, nameof(GatewayPort));
+        if (settings.SiloPort == settings.GatewayPort)
+        {
+            throw new StartupException($"Silo:{nameof(SiloPort)} and Silo:{nameof(GatewayPort)} must differ (both {settings.SiloPort}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(settings.AdvertisedAddress))
+        {
+            throw new StartupException($"Silo:{nameof(AdvertisedAddress)} must not be empty.");
+        }
+
+        return settings;
+    }
+
+    /// <summary>The advertised address as an IP, resolving a host name if needed.</summary>
+    public IPAddress ResolveAdvertisedAddress()
+    {
+        if (IPAddress.TryParse(AdvertisedAddress, out var ip))
+        {
+            return ip;
+        }
+
+        try
+        {
+            return Dns.GetHostAddresses(AdvertisedAddress)
+                .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                ?? throw new StartupException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' has no IPv4 address.");
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new StartupException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' cannot be resolved: {ex.Message}", ex);
+        }
+    }
+
+    private static void RequirePort(int port, string field)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new StartupException($"Silo:{field} must be a port between 1 and 65535, not {port}.");
+        }
+    }
+}

@@ -3,6 +3,7 @@ using Orleans.Streams;
 using System.Text.Json;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Diagnostics;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 

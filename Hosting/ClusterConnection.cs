@@ -1,11 +1,10 @@
-using ExactlyOnce.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
-namespace ExactlyOnce.Client;
+namespace ExactlyOnce.Hosting;
 
 /// <summary>A started Orleans client connected to the cluster, and the host that owns it.</summary>
 public sealed class ClusterConnection : IAsyncDisposable
@@ -39,10 +38,12 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// Checks the database, then connects to a gateway of the cluster.
     /// Throws <see cref="StartupException"/> with a one-line reason when either fails.
     /// </summary>
-    public static async Task<ClusterConnection> ConnectAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    public static Task<ClusterConnection> ConnectAsync(IConfiguration configuration, CancellationToken cancellationToken) =>
+        ConnectAsync(ClusterSettings.From(configuration), StreamSettings.From(configuration), cancellationToken);
+
+    /// <inheritdoc cref="ConnectAsync(IConfiguration, CancellationToken)"/>
+    public static async Task<ClusterConnection> ConnectAsync(ClusterSettings settings, StreamSettings streams, CancellationToken cancellationToken)
     {
-        var settings = ClusterSettings.From(configuration);
-        var streams = StreamSettings.From(configuration);
         await PostgresConnection.CheckReachableAsync(settings.ConnectionString, TimeSpan.FromSeconds(10), cancellationToken);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

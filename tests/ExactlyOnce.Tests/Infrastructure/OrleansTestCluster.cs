@@ -1,0 +1,63 @@
+using ExactlyOnce.Hosting;
+using ExactlyOnce.Silo;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+
+namespace ExactlyOnce.Tests.Infrastructure;
+
+/// <summary>
+/// In-process TestCluster wired exactly as production silos: ADO.NET clustering (not the test
+/// membership), grain storage, reminders and durable streams on a real PostgreSQL database.
+/// </summary>
+public static class OrleansTestCluster
+{
+    private const string ConnectionKey = "ConnectionStrings:Orleans";
+
+    /// <summary>Stream settings that keep redelivery tests short.</summary>
+    public static StreamSettings FastStreams => new()
+    {
+        QueueCount = 4,
+        VisibilityTimeout = TimeSpan.FromSeconds(20),
+        MaxEventDeliveryTime = TimeSpan.FromSeconds(5),
+        MaxAttempts = 5,
+    };
+
+    public static async Task<TestCluster> DeployAsync(string connectionString, int silos, string? serviceId = null)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        builder.Options.UseTestClusterMembership = false;
+        builder.Options.ClusterId = $"tc-{Guid.NewGuid():N}"[..16];
+        builder.Options.ServiceId = serviceId ?? builder.Options.ClusterId;
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [ConnectionKey] = connectionString,
+        }));
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) =>
+            siloBuilder.AddExactlyOnceInfrastructure(siloBuilder.Configuration[ConnectionKey]!, FastStreams, new FailureDetectionSettings());
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
+        {
+            var connectionString = configuration[ConnectionKey]!;
+            clientBuilder.UseAdoNetClustering(o =>
+            {
+                o.Invariant = StreamingExtensions.NpgsqlInvariant;
+                o.ConnectionString = connectionString;
+            });
+            clientBuilder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+            clientBuilder.AddDurableStreams(connectionString, FastStreams);
+        }
+    }
+}

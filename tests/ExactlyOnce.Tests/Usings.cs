@@ -1,0 +1,2 @@
+global using ExactlyOnce.Tests.Infrastructure;
+global using Xunit;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Orleans.Configuration;
 
 namespace ExactlyOnce.Hosting;
@@ -45,6 +46,7 @@ public sealed class ClusterConnection : IAsyncDisposable
     public static async Task<ClusterConnection> ConnectAsync(ClusterSettings settings, StreamSettings streams, CancellationToken cancellationToken)
     {
         await PostgresConnection.CheckReachableAsync(settings.ConnectionString, TimeSpan.FromSeconds(10), cancellationToken);
+        await RequireActiveGatewayAsync(settings, cancellationToken);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -78,6 +80,30 @@ public sealed class ClusterConnection : IAsyncDisposable
             host.Dispose();
             throw new StartupException(
                 $"no silo of cluster '{settings.ClusterId}' is reachable (is a silo running against the same database?): {ex.Message.Split('\n', 2)[0]}", ex);
+        }
+    }
+
+    /// <summary>Fails fast, with a clear reason, when the membership table lists no active gateway.</summary>
+    private static async Task RequireActiveGatewayAsync(ClusterSettings settings, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(settings.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM OrleansMembership WHERE DeploymentId = @cluster AND Status = 3 AND ProxyPort > 0", connection);
+        command.Parameters.AddWithValue("cluster", settings.ClusterId);
+        long active;
+        try
+        {
+            active = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            throw new StartupException($"database '{connection.Database}' has no Orleans schema yet: start a silo or run 'ExactlyOnce.Silo migrate'.", ex);
+        }
+
+        if (active == 0)
+        {
+            throw new StartupException($"no active silo of cluster '{settings.ClusterId}' is registered in database '{connection.Database}': start a silo first.");
         }
     }
 

@@ -24,13 +24,13 @@ public static class ClientApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"client: {parse.Errors[0].Message} (see --help)");
+            Console.Error.WriteLine($"client: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see --help)");
             return ExitUsageOrConnection;
         }
 
         try
         {
-            return await parse.InvokeAsync();
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (StartupException ex)
         {

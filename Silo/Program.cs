@@ -43,6 +43,7 @@ try
     var silo = SiloSettings.From(configuration);
     var streams = StreamSettings.From(configuration);
     var failureDetection = FailureDetectionSettings.From(configuration);
+    var messaging = MessagingSettings.From(configuration);
     var advertised = silo.ResolveAdvertisedAddress();
 
     await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
@@ -73,7 +74,7 @@ try
             o.ServiceId = cluster.ServiceId;
         });
         orleans.ConfigureEndpoints(advertised, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
-        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection);
+        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging);
     });
 
     using var host = builder.Build();

@@ -1,6 +1,13 @@
 using ExactlyOnce.Grains;
+using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting;
+using ExactlyOnce.Silo.Messaging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 
 namespace ExactlyOnce.Silo;
@@ -16,8 +23,10 @@ public static class SiloConfiguration
         this ISiloBuilder silo,
         string connectionString,
         StreamSettings streams,
-        FailureDetectionSettings failureDetection)
+        FailureDetectionSettings failureDetection,
+        MessagingSettings? messaging = null)
     {
+        messaging ??= new MessagingSettings();
         silo.UseAdoNetClustering(o =>
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;
@@ -35,6 +44,33 @@ public static class SiloConfiguration
         });
         silo.AddDurableStreams(connectionString, streams);
         silo.Services.Configure<ClusterMembershipOptions>(failureDetection.ApplyTo);
+        silo.AddExactlyOnceMessaging(connectionString, streams, messaging);
+        return silo;
+    }
+
+    /// <summary>The messaging core: options, fault injection (configured and run-time), dead letters and the send audit.</summary>
+    public static ISiloBuilder AddExactlyOnceMessaging(this ISiloBuilder silo, string connectionString, StreamSettings streams, MessagingSettings messaging)
+    {
+        var services = silo.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(messaging.ToOptions(streams)));
+        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton(sp => new FaultInjector(messaging.Faults, sp.GetRequiredService<ILogger<FaultInjector>>()));
+        services.AddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
+        services.AddHostedService<FaultSettingsPoller>();
+        services.AddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        if (messaging.RecordSends)
+        {
+            services.AddSingleton<ISentMessageLog>(sp => new PostgresSentMessageLog(
+                sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        }
+        else
+        {
+            services.AddSingleton<ISentMessageLog, NoSentMessageLog>();
+        }
+
+        services.AddSingleton<MessagingServices>();
         return silo;
     }
 }

@@ -33,7 +33,8 @@ public sealed class TestDatabase : IAsyncDisposable
     public static async Task<TestDatabase> CreateEmptyAsync(string prefix)
     {
         var server = new NpgsqlConnectionStringBuilder(ServerConnectionString);
-        var name = $"t_{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var name = $"t_{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
+        name = name[..Math.Min(name.Length, 48)];
         var admin = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false };
         await using (var connection = new NpgsqlConnection(admin.ConnectionString))
         {

@@ -1,0 +1,31 @@
+using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Orders;
+using Orleans.Concurrency;
+
+namespace ExactlyOnce.Grains.Billing;
+
+/// <summary>Component B: the bill of one order (key = order id), fed by the <c>billing</c> stream.</summary>
+public interface IBillingGrain : IGrainWithStringKey
+{
+    /// <summary>The committed bill, its inbox size and pending outbox.</summary>
+    [AlwaysInterleave]
+    Task<BillView> GetBill();
+}
+
+/// <summary>Read model of a bill.</summary>
+[GenerateSerializer, Immutable, Alias("bill-view")]
+public sealed record BillView(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] IReadOnlyList<BillItem> Items,
+    [property: Id(2)] decimal Total,
+    [property: Id(3)] int InboxSize,
+    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox);
+
+/// <summary>One applied billing event.</summary>
+[GenerateSerializer, Immutable, Alias("bill-item")]
+public sealed record BillItem(
+    [property: Id(0)] Guid MessageId,
+    [property: Id(1)] Filling Filling,
+    [property: Id(2)] int LineCount,
+    [property: Id(3)] decimal Price,
+    [property: Id(4)] bool Removal);

@@ -1,0 +1,27 @@
+namespace ExactlyOnce.Grains.Faults;
+
+/// <summary>
+/// Cluster-wide fault settings, changed at run time (key 0). Every silo polls it and applies the
+/// newest version, which overrides that silo's configured faults.
+/// </summary>
+public interface IFaultControlGrain : IGrainWithIntegerKey
+{
+    /// <summary>Arms these rules on every silo (replacing earlier run-time rules); returns the new version.</summary>
+    Task<int> Set(IReadOnlyList<FaultRule> rules);
+
+    /// <summary>Switches every fault off on every silo; returns the new version.</summary>
+    Task<int> Clear();
+
+    /// <summary>The current run-time settings (null rules: none set, silos use their configuration).</summary>
+    Task<FaultSettingsSnapshot> Get();
+
+    /// <summary>Called by each silo after it applied a version.</summary>
+    Task ReportApplied(string silo, int version);
+}
+
+/// <summary>Run-time fault settings and which silo applied which version.</summary>
+[GenerateSerializer, Immutable, Alias("fault-settings")]
+public sealed record FaultSettingsSnapshot(
+    [property: Id(0)] int Version,
+    [property: Id(1)] IReadOnlyList<FaultRule>? Rules,
+    [property: Id(2)] IReadOnlyDictionary<string, int> AppliedBySilo);

@@ -1,0 +1,20 @@
+namespace ExactlyOnce.Grains.Messages;
+
+/// <summary>An event on the <c>billing</c> stream (key = <see cref="OrderId"/>), sent by the order.</summary>
+[GenerateSerializer, Immutable, Alias("billing-event")]
+public abstract record BillingEvent(
+    [property: Id(0)] Guid MessageId,
+    [property: Id(1)] string OrderId,
+    [property: Id(2)] Filling Filling,
+    [property: Id(3)] int LineCount,
+    [property: Id(4)] DeliveryMode Mode) : IMessage;
+
+/// <summary>A line was added; <see cref="BillingEvent.LineCount"/> is the number of lines right after the add.</summary>
+[GenerateSerializer, Immutable, Alias("item-added")]
+public sealed record ItemAdded(Guid MessageId, string OrderId, Filling Filling, int LineCount, DeliveryMode Mode)
+    : BillingEvent(MessageId, OrderId, Filling, LineCount, Mode);
+
+/// <summary>A line was removed; <see cref="BillingEvent.LineCount"/> is the number of lines right after the removal.</summary>
+[GenerateSerializer, Immutable, Alias("item-removed")]
+public sealed record ItemRemoved(Guid MessageId, string OrderId, Filling Filling, int LineCount, DeliveryMode Mode)
+    : BillingEvent(MessageId, OrderId, Filling, LineCount, Mode);

@@ -1,0 +1,18 @@
+namespace ExactlyOnce.Grains.Messages;
+
+/// <summary>A command on the <c>orders</c> stream (key = <see cref="OrderId"/>).</summary>
+[GenerateSerializer, Immutable, Alias("order-command")]
+public abstract record OrderCommand(
+    [property: Id(0)] Guid MessageId,
+    [property: Id(1)] string OrderId,
+    [property: Id(2)] DeliveryMode Mode) : IMessage;
+
+/// <summary>Add one line of <see cref="Filling"/> to the order.</summary>
+[GenerateSerializer, Immutable, Alias("add-item")]
+public sealed record AddItem(Guid MessageId, string OrderId, [property: Id(0)] Filling Filling, DeliveryMode Mode = DeliveryMode.ExactlyOnce)
+    : OrderCommand(MessageId, OrderId, Mode);
+
+/// <summary>Remove one line of <see cref="Filling"/> from the order, if it has one.</summary>
+[GenerateSerializer, Immutable, Alias("remove-item")]
+public sealed record RemoveItem(Guid MessageId, string OrderId, [property: Id(0)] Filling Filling, DeliveryMode Mode = DeliveryMode.ExactlyOnce)
+    : OrderCommand(MessageId, OrderId, Mode);

@@ -1,0 +1,28 @@
+using ExactlyOnce.Grains.Messages;
+using Orleans.Concurrency;
+
+namespace ExactlyOnce.Grains.Orders;
+
+/// <summary>Component A: an order (key = order id), fed by the <c>orders</c> stream.</summary>
+public interface IOrderGrain : IGrainWithStringKey
+{
+    /// <summary>The committed order, its inbox size and pending outbox.</summary>
+    [AlwaysInterleave]
+    Task<OrderView> GetOrder();
+}
+
+/// <summary>Read model of an order.</summary>
+[GenerateSerializer, Immutable, Alias("order-view")]
+public sealed record OrderView(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] IReadOnlyList<Filling> Lines,
+    [property: Id(2)] int InboxSize,
+    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox);
+
+/// <summary>An outgoing message committed but not yet confirmed as sent.</summary>
+[GenerateSerializer, Immutable, Alias("pending-message")]
+public sealed record PendingMessage(
+    [property: Id(0)] Guid MessageId,
+    [property: Id(1)] Guid CausedBy,
+    [property: Id(2)] string Stream,
+    [property: Id(3)] string Type);

@@ -1,0 +1,37 @@
+namespace ExactlyOnce.Grains.Faults;
+
+/// <summary>Holds the cluster-wide run-time fault rules (persisted, so they survive the grain's silo).</summary>
+public sealed class FaultControlGrain(
+    [PersistentState("fault-control", OrleansNames.GrainStorage)] IPersistentState<FaultControlGrain.State> state) : Grain, IFaultControlGrain
+{
+    private readonly Dictionary<string, int> _applied = [];
+
+    public async Task<int> Set(IReadOnlyList<FaultRule> rules)
+    {
+        state.State.Version++;
+        state.State.Rules = [.. rules];
+        await state.WriteStateAsync();
+        return state.State.Version;
+    }
+
+    public Task<int> Clear() => Set([]);
+
+    public Task<FaultSettingsSnapshot> Get() =>
+        Task.FromResult(new FaultSettingsSnapshot(state.State.Version, state.State.Rules, new Dictionary<string, int>(_applied)));
+
+    public Task ReportApplied(string silo, int version)
+    {
+        _applied[silo] = version;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Persisted run-time rules.</summary>
+    [GenerateSerializer, Alias("fault-control-state")]
+    public sealed class State
+    {
+        [Id(0)] public int Version { get; set; }
+
+        /// <summary>Null until the first Set: silos keep their configured rules.</summary>
+        [Id(1)] public List<FaultRule>? Rules { get; set; }
+    }
+}

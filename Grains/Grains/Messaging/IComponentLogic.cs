@@ -1,0 +1,26 @@
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>
+/// The business logic of one component: all a component writes. Everything protocol-related
+/// (dedup, outbox, ids, dispatch, modes, faults) is the core's. Implementations must be
+/// deterministic: no clock, random or new ids inside <see cref="Handle"/>.
+/// </summary>
+public interface IComponentLogic<TData, in TMessage> where TData : class, new() where TMessage : IMessage
+{
+    /// <summary>Name of the component; part of every outgoing message id, so never change it.</summary>
+    string Component { get; }
+
+    /// <summary>Stream namespace the component consumes (key = grain key).</summary>
+    string StreamNamespace { get; }
+
+    /// <summary>A deep copy of the data, for the handler to change freely.</summary>
+    TData Clone(TData data);
+
+    /// <summary>Why the message cannot be processed (it goes to the dead letters), or null when it is valid.</summary>
+    string? Validate(TMessage message, string streamKey);
+
+    /// <summary>The new data for (data, message); outgoing messages are recorded in <paramref name="outgoing"/>.</summary>
+    TData Handle(TData data, TMessage message, OutgoingMessages outgoing);
+}

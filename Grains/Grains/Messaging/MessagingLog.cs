@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>Protocol decisions, each with the message id and component (event ids 1000-1099).</summary>
+internal static partial class MessagingLog
+{
+    [LoggerMessage(1000, LogLevel.Debug, "{Component}: applied {MessageId}, {Outgoing} outgoing message(s)")]
+    public static partial void Applied(ILogger logger, string component, Guid messageId, int outgoing);
+
+    [LoggerMessage(1001, LogLevel.Information, "{Component}: duplicate {MessageId} ignored; re-sending {Pending} pending outgoing message(s)")]
+    public static partial void Duplicate(ILogger logger, string component, Guid messageId, int pending);
+
+    [LoggerMessage(1002, LogLevel.Debug, "{Component}: dispatched {MessageId} (caused by {CausedBy})")]
+    public static partial void Dispatched(ILogger logger, string component, Guid messageId, Guid causedBy);
+
+    [LoggerMessage(1003, LogLevel.Information, "{Component}: flushing {Count} committed outbox message(s)")]
+    public static partial void FlushingOutbox(ILogger logger, string component, int count);
+
+    [LoggerMessage(1004, LogLevel.Warning, "{Component}: write of {MessageId} fenced by the storage ETag; deactivating the stale activation")]
+    public static partial void Fenced(ILogger logger, string component, Guid messageId);
+
+    [LoggerMessage(1005, LogLevel.Information, "{Component}: at-most-once drops {MessageId}, seen before")]
+    public static partial void Dropped(ILogger logger, string component, Guid messageId);
+
+    [LoggerMessage(1006, LogLevel.Warning, "{Component}: at-most-once acknowledges {MessageId} despite a failure (its effects are lost): {Reason}")]
+    public static partial void Lost(ILogger logger, string component, Guid messageId, string reason);
+
+    [LoggerMessage(1007, LogLevel.Debug, "{Component}: forgot {Pruned} inbox id(s) past the retention bound, {Remaining} kept")]
+    public static partial void InboxPruned(ILogger logger, string component, int pruned, int remaining);
+
+    [LoggerMessage(1008, LogLevel.Warning, "{Component}: rejected message {MessageId} to the dead letters: {Reason}")]
+    public static partial void Rejected(ILogger logger, string component, Guid? messageId, string reason);
+
+    [LoggerMessage(1009, LogLevel.Warning, "{Component}: processing {MessageId} failed, it will be redelivered: {Reason}")]
+    public static partial void Failed(ILogger logger, string component, Guid messageId, string reason);
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>The silo-wide services a messaging component needs, injected into grains as one bundle.</summary>
+public sealed class MessagingServices(
+    IFaultInjector faults,
+    TimeProvider clock,
+    IOptions<MessagingOptions> options,
+    IDeadLetterSink deadLetters,
+    ISentMessageLog sentLog,
+    ILoggerFactory loggers)
+{
+    public IFaultInjector Faults { get; } = faults;
+
+    public TimeProvider Clock { get; } = clock;
+
+    public MessagingOptions Options { get; } = options.Value;
+
+    public IDeadLetterSink DeadLetters { get; } = deadLetters;
+
+    public ISentMessageLog SentLog { get; } = sentLog;
+
+    public ILoggerFactory Loggers { get; } = loggers;
+}

@@ -1,0 +1,44 @@
+using ExactlyOnce.Grains.Messages;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>The grain's <see cref="IPersistentState{TState}"/> as the core's state store.</summary>
+internal sealed class PersistentStateStore<TState>(IPersistentState<TState> state) : IStateStore<TState>
+{
+    public TState State
+    {
+        get => state.State;
+        set => state.State = value;
+    }
+
+    public Task WriteAsync() => state.WriteStateAsync();
+}
+
+/// <summary>Publishes to the durable stream provider and records each published copy.</summary>
+internal sealed class StreamPublisher(IStreamProvider streams, ISentMessageLog sentLog, string component) : IMessagePublisher
+{
+    public async Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
+    {
+        await streams.GetStream<IMessage>(StreamId.Create(streamNamespace, streamKey)).OnNextAsync(message);
+        await sentLog.RecordAsync(component, new OutboxEntry(message.MessageId, Guid.Empty, streamNamespace, streamKey, message));
+    }
+}
+
+/// <summary>The outbox-flush reminder of one grain.</summary>
+internal sealed class GrainOutboxReminder(Grain grain, TimeSpan period) : IOutboxReminder
+{
+    public const string Name = "outbox-flush";
+
+    public Task RegisterAsync() => grain.RegisterOrUpdateReminder(Name, period, period);
+
+    public async Task UnregisterAsync()
+    {
+        var reminder = await grain.GetReminder(Name);
+        if (reminder is not null)
+        {
+            await grain.UnregisterReminder(reminder);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ExactlyOnce.Grains.Messaging;
+using Npgsql;
+
+namespace ExactlyOnce.Silo.Messaging;
+
+/// <summary>Stores rejected messages in ExactlyOnceRejectedMessage (idempotent per message and reason).</summary>
+public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string serviceId) : IDeadLetterSink
+{
+    public async Task RejectAsync(RejectedMessage message)
+    {
+        var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{message.MessageType}\n{message.Reason}\n{message.PayloadJson}")));
+        await using var command = database.CreateCommand("""
+            INSERT INTO ExactlyOnceRejectedMessage
+                (ServiceId, Component, StreamNamespace, StreamKey, MessageId, MessageType, Reason, Payload, Fingerprint)
+            VALUES (@service, @component, @namespace, @key, @id, @type, @reason, @payload, @fingerprint)
+            ON CONFLICT ON CONSTRAINT ExactlyOnceRejectedMessage_Unique DO NOTHING
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("component", message.Component);
+        command.Parameters.AddWithValue("namespace", message.StreamNamespace);
+        command.Parameters.AddWithValue("key", message.StreamKey);
+        command.Parameters.AddWithValue("id", message.MessageId is { } id ? id : DBNull.Value);
+        command.Parameters.AddWithValue("type", message.MessageType);
+        command.Parameters.AddWithValue("reason", message.Reason);
+        command.Parameters.AddWithValue("payload", message.PayloadJson);
+        command.Parameters.AddWithValue("fingerprint", fingerprint);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>Records every published copy in ExactlyOnceSentMessage.</summary>
+public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string serviceId) : ISentMessageLog
+{
+    public async Task RecordAsync(string component, OutboxEntry entry)
+    {
+        await using var command = database.CreateCommand("""
+            INSERT INTO ExactlyOnceSentMessage (ServiceId, Component, MessageId, StreamNamespace, StreamKey, MessageType, Payload)
+            VALUES (@service, @component, @id, @namespace, @key, @type, @payload)
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("component", component);
+        command.Parameters.AddWithValue("id", entry.MessageId);
+        command.Parameters.AddWithValue("namespace", entry.StreamNamespace);
+        command.Parameters.AddWithValue("key", entry.StreamKey);
+        command.Parameters.AddWithValue("type", entry.Payload.GetType().Name);
+        command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(entry.Payload, entry.Payload.GetType()));
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>Used when sends are not recorded (Messaging:RecordSends = false).</summary>
+public sealed class NoSentMessageLog : ISentMessageLog
+{
+    public Task RecordAsync(string component, OutboxEntry entry) => Task.CompletedTask;
+}

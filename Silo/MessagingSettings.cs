@@ -1,0 +1,81 @@
+using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace ExactlyOnce.Silo;
+
+/// <summary>Settings of the exactly-once core. Sections <c>Messaging</c> and <c>Faults</c>.</summary>
+public sealed class MessagingSettings
+{
+    /// <summary>Added to the stream's redelivery window to get the inbox retention. Default: 1 h.</summary>
+    public TimeSpan InboxSafetyMargin { get; set; } = InboxPolicy.DefaultSafetyMargin;
+
+    /// <summary>Most ids one component keeps in its inbox. Default: 20,000.</summary>
+    public int MaxInboxEntries { get; set; } = 20_000;
+
+    /// <summary>Period of the outbox-flush reminder. Default: 1 min.</summary>
+    public TimeSpan OutboxFlushPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Record every published copy in ExactlyOnceSentMessage (what verification reads). Default: true.</summary>
+    public bool RecordSends { get; set; } = true;
+
+    /// <summary>Fault rules armed on this silo at start (section Faults, a list of point=probability[:throw|crash][@target]). Default: none.</summary>
+    public List<FaultRule> Faults { get; set; } = [];
+
+    /// <summary>Reads and validates both sections; throws <see cref="StartupException"/> naming the bad entry.</summary>
+    public static MessagingSettings From(IConfiguration configuration)
+    {
+        var settings = new MessagingSettings();
+        try
+        {
+            configuration.GetSection("Messaging").Bind(settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException($"Messaging: {ex.InnerException?.Message ?? ex.Message}", ex);
+        }
+
+        foreach (var entry in configuration.GetSection("Faults").GetChildren())
+        {
+            if (string.IsNullOrWhiteSpace(entry.Value))
+            {
+                continue;
+            }
+
+            try
+            {
+                settings.Faults.Add(FaultRule.Parse(entry.Value));
+            }
+            catch (FormatException ex)
+            {
+                throw new StartupException($"Faults:{entry.Key}: {ex.Message}", ex);
+            }
+        }
+
+        if (settings.MaxInboxEntries < 1)
+        {
+            throw new StartupException($"Messaging:{nameof(MaxInboxEntries)} must be at least 1.");
+        }
+
+        if (settings.InboxSafetyMargin < TimeSpan.Zero)
+        {
+            throw new StartupException($"Messaging:{nameof(InboxSafetyMargin)} must not be negative.");
+        }
+
+        if (settings.OutboxFlushPeriod < TimeSpan.FromMinutes(1))
+        {
+            throw new StartupException($"Messaging:{nameof(OutboxFlushPeriod)} must be at least 1 minute (Orleans' shortest reminder period).");
+        }
+
+        return settings;
+    }
+
+    /// <summary>The core's options, with the inbox retention derived from the stream settings.</summary>
+    public MessagingOptions ToOptions(StreamSettings streams) => new()
+    {
+        InboxRetention = InboxPolicy.RetentionFor(streams.ExpiryTimeout, streams.VisibilityTimeout, streams.MaxEventDeliveryTime, InboxSafetyMargin),
+        MaxInboxEntries = MaxInboxEntries,
+        OutboxFlushPeriod = OutboxFlushPeriod,
+    };
+}

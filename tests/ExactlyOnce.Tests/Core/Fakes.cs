@@ -1,0 +1,127 @@
+using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace ExactlyOnce.Tests.Core;
+
+/// <summary>Orleans' own serializer, to copy state the way storage does and to measure its size.</summary>
+public static class StateSerializer
+{
+    private static readonly Serializer Serializer = new ServiceCollection()
+        .AddSerializer(b => b.AddAssembly(typeof(ComponentState<>).Assembly).AddAssembly(typeof(IMessage).Assembly))
+        .BuildServiceProvider()
+        .GetRequiredService<Serializer>();
+
+    public static byte[] Serialize<T>(T value) => Serializer.SerializeToArray(value);
+
+    public static T Copy<T>(T value) => Serializer.Deserialize<T>(Serialize(value))!;
+}
+
+/// <summary>A grain state store in memory: keeps a persisted copy (what a crash leaves) and an ETag.</summary>
+public sealed class FakeStore<TData> : IStateStore<ComponentState<TData>> where TData : class, new()
+{
+    public ComponentState<TData> State { get; set; } = new();
+
+    /// <summary>What storage holds.</summary>
+    public ComponentState<TData> Persisted { get; private set; } = new();
+
+    public int Writes { get; private set; }
+
+    /// <summary>When set, the next write fails with this exception (and stores nothing).</summary>
+    public Exception? FailNextWrite { get; set; }
+
+    public Task WriteAsync()
+    {
+        if (FailNextWrite is { } failure)
+        {
+            FailNextWrite = null;
+            throw failure;
+        }
+
+        Persisted = StateSerializer.Copy(State);
+        Writes++;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A new activation reads what storage holds.</summary>
+    public FakeStore<TData> Reload() => new() { State = StateSerializer.Copy(Persisted), Persisted = Persisted, Writes = Writes };
+
+    public static Exception Conflict() => new InconsistentStateException("etag mismatch", "1", "2");
+}
+
+/// <summary>Records published messages; can fail the next publish.</summary>
+public sealed class FakePublisher : IMessagePublisher
+{
+    public List<(string Namespace, string Key, IMessage Message)> Published { get; } = [];
+
+    public Action<(string Namespace, string Key, IMessage Message)>? OnPublish { get; set; }
+
+    public bool FailNext { get; set; }
+
+    public Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
+    {
+        if (FailNext)
+        {
+            FailNext = false;
+            throw new IOException("stream unavailable");
+        }
+
+        var copy = (streamNamespace, streamKey, StateSerializer.Copy(message));
+        Published.Add(copy);
+        OnPublish?.Invoke(copy);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Fires a scripted fault once at a point, or faults at random with a seed.</summary>
+public sealed class FakeFaults : IFaultInjector
+{
+    private readonly Queue<string> _scripted = new();
+
+    public Func<string, string, Guid, Exception?>? Decide { get; set; }
+
+    public void ThrowOnceAt(string point) => _scripted.Enqueue(point);
+
+    public void At(string point, string component, Guid messageId)
+    {
+        if (_scripted.TryPeek(out var next) && next == point)
+        {
+            _scripted.Dequeue();
+            throw new SimulatedFaultException(point, component, messageId);
+        }
+
+        if (Decide?.Invoke(point, component, messageId) is { } failure)
+        {
+            throw failure;
+        }
+    }
+}
+
+public sealed class FakeReminder : IOutboxReminder
+{
+    public bool Registered { get; private set; }
+
+    public Task RegisterAsync()
+    {
+        Registered = true;
+        return Task.CompletedTask;
+    }
+
+    public Task UnregisterAsync()
+    {
+        Registered = false;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A clock the test moves by hand.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+
+    public void Advance(TimeSpan by) => Now += by;
+}

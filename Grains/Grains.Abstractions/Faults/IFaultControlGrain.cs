@@ -15,13 +15,18 @@ public interface IFaultControlGrain : IGrainWithIntegerKey
     /// <summary>The current run-time settings (null rules: none set, silos use their configuration).</summary>
     Task<FaultSettingsSnapshot> Get();
 
-    /// <summary>Called by each silo after it applied a version.</summary>
-    Task ReportApplied(string silo, int version);
+    /// <summary>Called by each silo every second: the version it applied and how many faults it fired so far.</summary>
+    Task ReportApplied(string silo, int version, long fired);
 }
 
-/// <summary>Run-time fault settings and which silo applied which version.</summary>
+/// <summary>Run-time fault settings, which silo applied which version, and how many faults each fired.</summary>
 [GenerateSerializer, Immutable, Alias("fault-settings")]
 public sealed record FaultSettingsSnapshot(
     [property: Id(0)] int Version,
     [property: Id(1)] IReadOnlyList<FaultRule>? Rules,
-    [property: Id(2)] IReadOnlyDictionary<string, int> AppliedBySilo);
+    [property: Id(2)] IReadOnlyDictionary<string, int> AppliedBySilo,
+    [property: Id(3)] IReadOnlyDictionary<string, long> FiredBySilo)
+{
+    /// <summary>Faults fired on all silos that reported.</summary>
+    public long TotalFired => FiredBySilo.Values.Sum();
+}

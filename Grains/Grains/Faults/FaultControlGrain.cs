@@ -5,6 +5,7 @@ public sealed class FaultControlGrain(
     [PersistentState("fault-control", OrleansNames.GrainStorage)] IPersistentState<FaultControlGrain.State> state) : Grain, IFaultControlGrain
 {
     private readonly Dictionary<string, int> _applied = [];
+    private readonly Dictionary<string, long> _fired = [];
 
     public async Task<int> Set(IReadOnlyList<FaultRule> rules)
     {
@@ -17,11 +18,12 @@ public sealed class FaultControlGrain(
     public Task<int> Clear() => Set([]);
 
     public Task<FaultSettingsSnapshot> Get() =>
-        Task.FromResult(new FaultSettingsSnapshot(state.State.Version, state.State.Rules, new Dictionary<string, int>(_applied)));
+        Task.FromResult(new FaultSettingsSnapshot(state.State.Version, state.State.Rules, new Dictionary<string, int>(_applied), new Dictionary<string, long>(_fired)));
 
-    public Task ReportApplied(string silo, int version)
+    public Task ReportApplied(string silo, int version, long fired)
     {
         _applied[silo] = version;
+        _fired[silo] = fired;
         return Task.CompletedTask;
     }
 

@@ -24,6 +24,11 @@ public sealed class FaultInjector : IFaultInjector
     /// <summary>The rules in force on this silo.</summary>
     public IReadOnlyList<FaultRule> Rules => _rules;
 
+    private long _fired;
+
+    /// <summary>How many faults this silo fired since it started.</summary>
+    public long Fired => Interlocked.Read(ref _fired);
+
     /// <summary>The cluster-wide version applied last (0: none yet, the configured rules hold).</summary>
     public int AppliedVersion { get; private set; }
 
@@ -44,6 +49,7 @@ public sealed class FaultInjector : IFaultInjector
                 continue;
             }
 
+            Interlocked.Increment(ref _fired);
             if (rule.Action == FaultAction.Crash)
             {
                 // No cleanup at all: the process is gone as if by kill -9.

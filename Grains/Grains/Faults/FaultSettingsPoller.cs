@@ -24,7 +24,7 @@ public sealed class FaultSettingsPoller(
                     injector.Apply(settings.Version, settings.Rules);
                 }
 
-                await control.ReportApplied(silo.SiloAddress.ToString(), injector.AppliedVersion);
+                await control.ReportApplied(silo.SiloAddress.ToString(), injector.AppliedVersion, injector.Fired);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

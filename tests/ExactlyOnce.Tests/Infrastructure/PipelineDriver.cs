@@ -53,6 +53,43 @@ public sealed class PipelineDriver(IClusterClient client, TestDatabase db)
         (await db.QueryAsync($"SELECT MessageId, Payload FROM ExactlyOnceSentMessage WHERE StreamNamespace = 'billing' AND StreamKey = '{orderId}' ORDER BY Id"))
         .Select(r => ((Guid)r[0]!, (string)r[1]!)).ToList();
 
+    /// <summary>Faults fired so far on all silos (as last reported, once a second).</summary>
+    public async Task<long> FaultsFiredAsync() => (await client.GetGrain<IFaultControlGrain>(0).Get()).TotalFired;
+
+    /// <summary>
+    /// Waits until the stream tables hold no message and the orders and bills have no pending
+    /// outbox, twice in a row one second apart.
+    /// </summary>
+    public async Task WaitForQuiescenceAsync(IReadOnlyCollection<string> orderIds, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var quietRounds = 0;
+        while (quietRounds < 2)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no quiescence within {timeout}: {await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage")} stream messages left");
+            }
+
+            var quiet = await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage") == 0;
+            foreach (var id in orderIds)
+            {
+                quiet = quiet && (await OrderAsync(id)).PendingOutbox.Count == 0 && (await BillAsync(id)).PendingOutbox.Count == 0;
+            }
+
+            quietRounds = quiet ? quietRounds + 1 : 0;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Rows of this project's dead letters (invalid messages): (message id, reason).</summary>
+    public async Task<List<(Guid? MessageId, string Reason)>> RejectedAsync() =>
+        (await db.QueryAsync("SELECT MessageId, Reason FROM ExactlyOnceRejectedMessage ORDER BY Id"))
+        .Select(r => ((Guid?)r[0], (string)r[1]!)).ToList();
+
+    /// <summary>Messages the stream provider moved to its dead-letter table.</summary>
+    public Task<long> StreamDeadLettersAsync() => db.ScalarAsync<long>("SELECT count(*) FROM orleansstreamdeadletter");
+
     private async Task WaitAppliedAsync(int version)
     {
         var management = client.GetGrain<IManagementGrain>(0);

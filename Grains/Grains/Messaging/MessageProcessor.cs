@@ -149,25 +149,10 @@ public sealed class MessageProcessor<TData> where TData : class, new()
         return ProcessOutcome.Applied;
     }
 
-    private async Task<ProcessOutcome> AtLeastOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
-        where TMessage : IMessage
-    {
+    private Task<ProcessOutcome> AtLeastOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
+        where TMessage : IMessage =>
         // No dedup and no outbox: every redelivery runs the handler again and sends again.
-        var outgoing = new OutgoingMessages(_component, message);
-        var newData = handle(_clone(_store.State.Data), message, outgoing);
-        _faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
-        await CommitAsync(message.MessageId, newData, recordInInbox: false, []);
-        _faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
-        foreach (var entry in outgoing.Entries)
-        {
-            await _publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
-        }
-
-        _faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
-        _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
-        MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
-        return ProcessOutcome.Applied;
-    }
+        HandleCommitAndPublishAsync(message, handle, recordInInbox: false);
 
     private async Task<ProcessOutcome> AtMostOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
         where TMessage : IMessage
@@ -181,20 +166,7 @@ public sealed class MessageProcessor<TData> where TData : class, new()
 
         try
         {
-            var outgoing = new OutgoingMessages(_component, message);
-            var newData = handle(_clone(_store.State.Data), message, outgoing);
-            _faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
-            await CommitAsync(message.MessageId, newData, recordInInbox: true, []);
-            _faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
-            foreach (var entry in outgoing.Entries)
-            {
-                await _publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
-            }
-
-            _faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
-            _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
-            MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
-            return ProcessOutcome.Applied;
+            return await HandleCommitAndPublishAsync(message, handle, recordInInbox: true);
         }
         catch (Exception ex) when (ex is not FencedActivationException)
         {
@@ -202,6 +174,27 @@ public sealed class MessageProcessor<TData> where TData : class, new()
             MessagingLog.Lost(_logger, _component, message.MessageId, ex.Message);
             return ProcessOutcome.Lost;
         }
+    }
+
+    /// <summary>The weaker modes: commit the data (and maybe the id), then publish from memory, with no outbox.</summary>
+    private async Task<ProcessOutcome> HandleCommitAndPublishAsync<TMessage>(
+        TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle, bool recordInInbox)
+        where TMessage : IMessage
+    {
+        var outgoing = new OutgoingMessages(_component, message);
+        var newData = handle(_clone(_store.State.Data), message, outgoing);
+        _faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
+        await CommitAsync(message.MessageId, newData, recordInInbox, []);
+        _faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
+        foreach (var entry in outgoing.Entries)
+        {
+            await _publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+        }
+
+        _faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
+        _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
+        return ProcessOutcome.Applied;
     }
 
     private async Task CommitAsync(Guid messageId, TData newData, bool recordInInbox, IReadOnlyList<OutboxEntry> outbox)

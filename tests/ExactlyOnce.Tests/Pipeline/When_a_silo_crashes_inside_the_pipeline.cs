@@ -84,4 +84,22 @@ public sealed class When_a_silo_crashes_inside_the_pipeline : IAsyncLifetime
         Assert.Single(bill.Items);
         Assert.Equal(55m, bill.Total);
     }
+
+    [Fact]
+    public async Task Should_flush_the_committed_outbox_by_reminder_when_the_incoming_message_never_comes_back()
+    {
+        const string order = "crash-reminder";
+        var add = new AddItem(Guid.NewGuid(), order, Filling.Mushrooms);
+        await _driver.SetFaultsAsync($"{FaultPoints.AfterCommit}=1:crash@{add.MessageId}");
+        await _driver.PublishAsync(add);
+        await Eventually.WaitForAsync(() => Task.FromResult(_a.HasExited || _b.HasExited), x => x, TimeSpan.FromSeconds(60), "a silo to crash at after-commit");
+
+        // The incoming message is gone for good (as if expired): only the reminder can wake the order.
+        var deleted = await _db.ScalarAsync<long>("WITH d AS (DELETE FROM orleansstreammessage RETURNING 1) SELECT count(*) FROM d");
+        Assert.Equal(1, deleted);
+
+        var bill = await _driver.WaitForBillAsync(order, b => b.Items.Count == 1, TimeSpan.FromSeconds(150), "the reminder to flush the outbox");
+        Assert.Equal(MessageIds.Derive(add.MessageId, "order", 0), bill.Items[0].MessageId);
+        Assert.Equal([Filling.Mushrooms], (await _driver.OrderAsync(order)).Lines);
+    }
 }

@@ -19,12 +19,23 @@ public static class ClientApp
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Client of the exactly-once Orleans sample: drives scenarios on a running cluster.");
+        root.Options.Add(CommandFactory.Json);
+        root.Subcommands.Add(SendCommands.Create());
+        root.Subcommands.Add(ShowCommands.Create());
+        root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(FaultsCommands.Create());
+        root.Subcommands.Add(DeadLetterCommands.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ProbeCommands.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"client: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see --help)");
+            // "Unrecognized ..." says more than the "Required command" that comes with it.
+            var errors = parse.Errors.Select(e => e.Message).ToList();
+            var shown = errors.Where(e => e.StartsWith("Unrecognized", StringComparison.Ordinal)).DefaultIfEmpty(errors[0]);
+            Console.Error.WriteLine($"client: {string.Join("; ", shown)} (see --help)");
             return ExitUsageOrConnection;
         }
 
@@ -32,9 +43,14 @@ public static class ClientApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (StartupException ex)
+        catch (Exception ex) when (ex is StartupException or UsageException)
         {
             Console.Error.WriteLine($"client: {ex.Message}");
+            return ExitUsageOrConnection;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("client: cancelled");
             return ExitUsageOrConnection;
         }
     }

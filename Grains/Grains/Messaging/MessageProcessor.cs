@@ -211,7 +211,7 @@ public sealed class MessageProcessor<TData> where TData : class, new()
         if (recordInInbox)
         {
             var now = _clock.GetUtcNow().UtcDateTime;
-            var pruned = InboxPolicy.Prune(state.Inbox, now, _options.InboxRetention);
+            var pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _options.InboxRetention);
             if (pruned > 0)
             {
                 MessagingLog.InboxPruned(_logger, _component, pruned, state.Inbox.Count);

@@ -25,11 +25,11 @@ public static class InboxPolicy
         expiryTimeout + visibilityTimeout + maxEventDeliveryTime + safetyMargin;
 
     /// <summary>Drops the entries older than the retention (the list is oldest first); returns how many.</summary>
-    public static int Prune(List<InboxEntry> inbox, DateTime nowUtc, TimeSpan retention)
+    public static int Prune<TEntry>(List<TEntry> inbox, Func<TEntry, DateTime> processedAtUtc, DateTime nowUtc, TimeSpan retention)
     {
         var cutoff = nowUtc - retention;
         var expired = 0;
-        while (expired < inbox.Count && inbox[expired].ProcessedAtUtc < cutoff)
+        while (expired < inbox.Count && processedAtUtc(inbox[expired]) < cutoff)
         {
             expired++;
         }

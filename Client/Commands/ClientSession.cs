@@ -1,0 +1,63 @@
+using ExactlyOnce.Client.Output;
+using ExactlyOnce.Hosting;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace ExactlyOnce.Client.Commands;
+
+/// <summary>What a command needs: configuration, output, and (connected on first use) the cluster and its database.</summary>
+public sealed class ClientSession : IAsyncDisposable
+{
+    private ClusterConnection? _connection;
+    private NpgsqlDataSource? _database;
+
+    public ClientSession(bool json)
+    {
+        Configuration = ClusterConnection.LoadConfiguration();
+        Cluster = ClusterSettings.From(Configuration);
+        Streams = StreamSettings.From(Configuration);
+        Printer = new Printer(json);
+    }
+
+    public IConfiguration Configuration { get; }
+
+    public ClusterSettings Cluster { get; }
+
+    public StreamSettings Streams { get; }
+
+    public Printer Printer { get; }
+
+    public string ServiceId => Cluster.ServiceId;
+
+    /// <summary>The database, checked for reachability on first use.</summary>
+    public async Task<NpgsqlDataSource> DatabaseAsync(CancellationToken cancellationToken)
+    {
+        if (_database is null)
+        {
+            await PostgresConnection.CheckReachableAsync(Cluster.ConnectionString, TimeSpan.FromSeconds(10), cancellationToken);
+            _database = NpgsqlDataSource.Create(Cluster.ConnectionString);
+        }
+
+        return _database;
+    }
+
+    /// <summary>The cluster client, connected on first use.</summary>
+    public async Task<IClusterClient> ClientAsync(CancellationToken cancellationToken)
+    {
+        _connection ??= await ClusterConnection.ConnectAsync(Cluster, Streams, cancellationToken);
+        return _connection.Client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}

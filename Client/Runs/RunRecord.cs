@@ -1,0 +1,15 @@
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Client.Runs;
+
+/// <summary>A recorded workload: what 'load' sent, for 'verify' to check.</summary>
+public sealed record RunRecord(string Name, DeliveryMode Mode, int Orders, int Items, double Duplicates, IReadOnlyList<RunMessage> Messages)
+{
+    /// <summary>Copies published in all (originals and re-sends).</summary>
+    public int SentCopies => Messages.Sum(m => m.Copies);
+
+    public IEnumerable<string> OrderIds => Messages.Select(m => m.OrderId).Distinct();
+}
+
+/// <summary>One unique message of a run and how many copies were published with its id.</summary>
+public sealed record RunMessage(int Seq, Guid MessageId, string OrderId, Filling Filling, int Copies);

@@ -1,0 +1,43 @@
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Client.Runs;
+
+/// <summary>Builds a workload of adds and the order in which its copies are published.</summary>
+public static class Workload
+{
+    /// <summary>
+    /// <paramref name="orders"/> × <paramref name="items"/> adds; a fraction <paramref name="duplicates"/>
+    /// of them gets a second copy with the same id, as a retrying sender would send.
+    /// </summary>
+    public static RunRecord Create(string name, DeliveryMode mode, int orders, int items, double duplicates, int seed)
+    {
+        var rng = new Random(seed);
+        var fillings = Enum.GetValues<Filling>();
+        var messages = new List<RunMessage>(orders * items);
+        for (var i = 0; i < items; i++)
+        {
+            for (var o = 0; o < orders; o++)
+            {
+                var copies = rng.NextDouble() < duplicates ? 2 : 1;
+                messages.Add(new RunMessage(messages.Count, Guid.NewGuid(), $"{name}-{o}", fillings[rng.Next(fillings.Length)], copies));
+            }
+        }
+
+        return new RunRecord(name, mode, orders, items, duplicates, messages);
+    }
+
+    /// <summary>The publishing sequence: originals in order, each re-send somewhere after its original.</summary>
+    public static List<RunMessage> SendSequence(RunRecord run, int seed)
+    {
+        var rng = new Random(seed);
+        var sequence = new List<RunMessage>(run.SentCopies);
+        sequence.AddRange(run.Messages);
+        foreach (var message in run.Messages.Where(m => m.Copies > 1))
+        {
+            var original = sequence.IndexOf(message);
+            sequence.Insert(rng.Next(original + 1, sequence.Count + 1), message);
+        }
+
+        return sequence;
+    }
+}

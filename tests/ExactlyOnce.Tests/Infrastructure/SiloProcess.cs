@@ -47,17 +47,19 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Path of the silo program built next to this test project.</summary>
-    public static string SiloDll
+    public static string SiloDll => BuiltProgram("Silo", "ExactlyOnce.Silo.dll");
+
+    /// <summary>Path of the client program built next to this test project.</summary>
+    public static string ClientDll => BuiltProgram("Client", "ExactlyOnce.Client.dll");
+
+    private static string BuiltProgram(string project, string dll)
     {
-        get
-        {
-            // tests/ExactlyOnce.Tests/bin/<Configuration>/net10.0/ -> Silo/bin/<Configuration>/net10.0/
-            var testDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var configuration = testDir.Parent!.Name;
-            var repo = testDir.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-            var path = Path.Combine(repo, "Silo", "bin", configuration, testDir.Name, "ExactlyOnce.Silo.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("Silo build output not found", path);
-        }
+        // tests/ExactlyOnce.Tests/bin/<Configuration>/net10.0/ -> <project>/bin/<Configuration>/net10.0/
+        var testDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = testDir.Parent!.Name;
+        var repo = testDir.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(repo, project, "bin", configuration, testDir.Name, dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{project} build output not found", path);
     }
 
     /// <summary>Starts a silo with free ports; <paramref name="extraArgs"/> are appended to its command line.</summary>

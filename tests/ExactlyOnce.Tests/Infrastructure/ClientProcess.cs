@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace ExactlyOnce.Tests.Infrastructure;
+
+/// <summary>Runs the client program as a user would, configured through environment variables.</summary>
+public sealed class ClientProcess(string connectionString, string clusterId)
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public JsonElement Json => JsonDocument.Parse(Stdout).RootElement;
+
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+    }
+
+    public async Task<Result> RunAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(SiloProcess.ClientDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["ConnectionStrings__Orleans"] = connectionString;
+        info.Environment["Cluster__ClusterId"] = clusterId;
+        info.Environment["Cluster__ServiceId"] = clusterId;
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"client {string.Join(' ', args)} did not exit:\n{await stdout}");
+        }
+
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}

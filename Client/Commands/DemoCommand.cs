@@ -97,7 +97,7 @@ public static class DemoCommand
             .AddColumns("mode", "sent", "order lines", "bill entries", "lost", "duplicated", "ghosts", "consistent?");
         foreach (var (r, _) in rows)
         {
-            table.AddRow(r.Mode, $"{r.Sent} ({r.Unique} unique)", $"{r.OrderLines}", $"{r.BillEntries}",
+            table.AddRow(r.Mode, $"{r.Sent}", $"{r.OrderLines}", $"{r.BillEntries}",
                 r.Lost > 0 ? $"[red]{r.Lost}[/]" : "0", r.Duplicated > 0 ? $"[red]{r.Duplicated}[/]" : "0", r.Ghost > 0 ? $"[red]{r.Ghost}[/]" : "0",
                 r.Ok ? "[green]yes[/]" : "[red]no[/]");
         }

@@ -17,6 +17,7 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
     {
         var deadline = DateTime.UtcNow + timeout;
         var quietRounds = 0;
+        var rounds = 0;
         while (DateTime.UtcNow < deadline)
         {
             var pendingStream = await StreamBacklogAsync(cancellationToken);
@@ -33,7 +34,7 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
                 return true;
             }
 
-            if (pendingStream + pendingOutbox > 0)
+            if (pendingStream + pendingOutbox > 0 && ++rounds % 5 == 1)
             {
                 progress?.Invoke($"waiting for quiescence: {pendingStream} stream message(s), {pendingOutbox} outbox message(s) pending");
             }

@@ -27,6 +27,7 @@ public static class ClientApp
         root.Subcommands.Add(FaultsCommands.Create());
         root.Subcommands.Add(DeadLetterCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ChaosCommand.Create());
         root.Subcommands.Add(ProbeCommands.Create());
 
         var parse = root.Parse(args);
@@ -51,6 +52,12 @@ public static class ClientApp
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("client: cancelled");
+            return ExitUsageOrConnection;
+        }
+        catch (Exception ex)
+        {
+            // Anything else (the cluster went away mid-command, say): one line, never a stack trace.
+            Console.Error.WriteLine($"client: failed: {ex.GetType().Name}: {ex.Message.Split('\n', 2)[0]}");
             return ExitUsageOrConnection;
         }
     }

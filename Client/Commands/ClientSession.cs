@@ -11,10 +11,15 @@ public sealed class ClientSession : IAsyncDisposable
     private ClusterConnection? _connection;
     private NpgsqlDataSource? _database;
 
-    public ClientSession(bool json)
+    public ClientSession(bool json, Func<ClusterSettings, ClusterSettings>? adjustCluster = null)
     {
         Configuration = ClusterConnection.LoadConfiguration();
         Cluster = ClusterSettings.From(Configuration);
+        if (adjustCluster is not null)
+        {
+            Cluster = adjustCluster(Cluster);
+        }
+
         Streams = StreamSettings.From(Configuration);
         Printer = new Printer(json);
     }

@@ -24,8 +24,10 @@ public static class LoadRunner
             for (var i = 0; i < sequence.Count; i++)
             {
                 var m = sequence[i];
-                await provider.GetStream<OrderCommand>(StreamId.Create(StreamNamespaces.Orders, m.OrderId))
-                    .OnNextAsync(new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode));
+                await PublishWithRetryAsync(
+                    () => provider.GetStream<OrderCommand>(StreamId.Create(StreamNamespaces.Orders, m.OrderId))
+                        .OnNextAsync(new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode)),
+                    session, cancellationToken);
                 report(i + 1);
                 if (ratePerSecond is { } rate)
                 {
@@ -39,5 +41,27 @@ public static class LoadRunner
         });
 
         await store.MarkCompletedAsync(run.Name, cancellationToken);
+    }
+
+    /// <summary>
+    /// A retrying sender: a failed publish (database restarting, say) is sent again with the same
+    /// id, which is exactly the duplicate the receivers are built to absorb.
+    /// </summary>
+    private static async Task PublishWithRetryAsync(Func<Task> publish, ClientSession session, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                await publish();
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow < deadline)
+            {
+                session.Printer.Note($"publish failed, retrying with the same id: {ex.Message.Split('\n', 2)[0]}");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
     }
 }

@@ -20,12 +20,24 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
         var rounds = 0;
         while (DateTime.UtcNow < deadline)
         {
-            var pendingStream = await StreamBacklogAsync(cancellationToken);
+            long pendingStream;
             var pendingOutbox = 0;
-            foreach (var orderId in run.OrderIds)
+            try
             {
-                pendingOutbox += (await client.GetGrain<IOrderGrain>(orderId).GetOrder()).PendingOutbox.Count;
-                pendingOutbox += (await client.GetGrain<IBillingGrain>(orderId).GetBill()).PendingOutbox.Count;
+                pendingStream = await StreamBacklogAsync(cancellationToken);
+                foreach (var orderId in run.OrderIds)
+                {
+                    pendingOutbox += (await client.GetGrain<IOrderGrain>(orderId).GetOrder()).PendingOutbox.Count;
+                    pendingOutbox += (await client.GetGrain<IBillingGrain>(orderId).GetBill()).PendingOutbox.Count;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A silo or the database is coming back: not quiet yet.
+                progress?.Invoke($"waiting for quiescence: {ex.Message.Split('\n', 2)[0]}");
+                quietRounds = 0;
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                continue;
             }
 
             quietRounds = pendingStream == 0 && pendingOutbox == 0 ? quietRounds + 1 : 0;
@@ -54,6 +66,22 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
     }
 
     public async Task<Dictionary<string, OrderState>> ReadStatesAsync(RunRecord run)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ReadStatesOnceAsync(run);
+            }
+            catch (Exception) when (attempt < 10)
+            {
+                // A grain call failed while a silo was coming back: read again.
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    private async Task<Dictionary<string, OrderState>> ReadStatesOnceAsync(RunRecord run)
     {
         var states = new Dictionary<string, OrderState>();
         foreach (var orderId in run.OrderIds)

@@ -1,0 +1,23 @@
+using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Client.Chaos;
+
+/// <summary>What one chaos run does.</summary>
+public sealed record ChaosOptions(
+    int Silos,
+    int Orders,
+    int Items,
+    double Duplicates,
+    DeliveryMode Mode,
+    int Kills,
+    TimeSpan KillInterval,
+    TimeSpan RestartDelay,
+    IReadOnlyList<FaultRule> Faults,
+    bool RestartDatabase,
+    string? DatabaseRestartCommand,
+    string SiloDll,
+    int BasePort,
+    string Run,
+    TimeSpan DrainTimeout,
+    TimeSpan DrainBound);

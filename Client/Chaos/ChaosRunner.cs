@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using ExactlyOnce.Client.Commands;
+using ExactlyOnce.Client.Runs;
+using ExactlyOnce.Client.Verification;
+using ExactlyOnce.Grains.Faults;
+using Npgsql;
+
+namespace ExactlyOnce.Client.Chaos;
+
+/// <summary>
+/// Starts silo processes, runs a load, and meanwhile kills a random silo with SIGKILL and starts it
+/// again (and optionally restarts PostgreSQL once); then verifies the run.
+/// </summary>
+public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
+{
+    private readonly Random _random = new();
+    private readonly List<ManagedSilo> _silos = [];
+    private int _crashRestarts;
+    private int _kills;
+
+    public async Task<ChaosReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var logs = Path.Combine(Environment.CurrentDirectory, ".runs", "chaos", options.Run);
+        Directory.CreateDirectory(logs);
+        session.Printer.Note($"chaos {options.Run}: {options.Silos} silos, logs in {logs}");
+        string[] siloArgs =
+        [
+            "--connection-string", session.Cluster.ConnectionString,
+            "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId,
+            // Many attempts: transient failures must not turn into dead letters during chaos.
+            "--Streams:MaxAttempts", "50", "--Streams:VisibilityTimeout", "00:00:20", "--Streams:MaxEventDeliveryTime", "00:00:05",
+        ];
+        for (var i = 0; i < options.Silos; i++)
+        {
+            _silos.Add(new ManagedSilo(options.SiloDll, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, siloArgs, Path.Combine(logs, $"silo{i + 1}.log")));
+        }
+
+        try
+        {
+            await Task.WhenAll(_silos.Select(s => s.StartAsync(TimeSpan.FromSeconds(90), cancellationToken)));
+            var client = await session.ClientAsync(cancellationToken);
+            var database = await session.DatabaseAsync(cancellationToken);
+            var control = client.GetGrain<IFaultControlGrain>(0);
+            if (options.Faults.Count > 0)
+            {
+                await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Set(options.Faults), cancellationToken), "arming faults", cancellationToken);
+                session.Printer.Note($"faults on: {string.Join(" ", options.Faults)}");
+            }
+
+            using var stopMonitor = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var monitor = RestartCrashedSilosAsync(stopMonitor.Token);
+
+            var workload = Workload.Create(options.Run, options.Mode, options.Orders, options.Items, options.Duplicates, seed: Environment.TickCount);
+            var loadClock = Stopwatch.StartNew();
+            var load = LoadRunner.RunAsync(session, workload, ratePerSecond: null, seed: Environment.TickCount, cancellationToken)
+                .ContinueWith(t => { loadClock.Stop(); return t; }, TaskScheduler.Default).Unwrap();
+            var recoveries = await InjectChaosAsync(database, cancellationToken);
+            await load;
+
+            if (options.Faults.Count > 0)
+            {
+                await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Clear(), cancellationToken), "clearing faults", cancellationToken);
+            }
+
+            var fired = await RetryAsync(async () => (await control.Get()).TotalFired, "reading fault counts", cancellationToken);
+            var lastFault = Stopwatch.StartNew();
+            session.Printer.Note("chaos over: waiting for the cluster to drain");
+            var inspector = new ClusterInspector(client, database, session.ServiceId);
+            var report = await inspector.VerifyAsync(workload, options.DrainTimeout, session.Printer.Note, cancellationToken);
+            var drained = lastFault.Elapsed.TotalSeconds;
+            stopMonitor.Cancel();
+            await monitor;
+
+            var recoverySeconds = await Task.WhenAll(recoveries);
+            var deadLetters = await CountAsync(database, "SELECT count(*) FROM OrleansStreamDeadLetter WHERE ServiceId = @service", cancellationToken);
+            var withinBound = report.Quiescent && drained <= options.DrainBound.TotalSeconds;
+            return new ChaosReport(
+                options.Run, report.Mode, options.Silos, report.Sent, report.Unique, _kills, _crashRestarts,
+                options.RestartDatabase ? 1 : 0, fired, Math.Round(loadClock.Elapsed.TotalSeconds, 1), Math.Round(drained, 1),
+                options.DrainBound.TotalSeconds, recoverySeconds, report.Lost, report.Duplicated, report.Ghost, report.Inconsistent,
+                deadLetters, report.Quiescent, withinBound, report.Ok && withinBound);
+        }
+        finally
+        {
+            await Task.WhenAll(_silos.Select(s => s.StopAsync(TimeSpan.FromSeconds(15))));
+        }
+    }
+
+    /// <summary>The kills (and the database restart halfway); returns, per kill, a task measuring its recovery.</summary>
+    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        var recoveries = new List<Task<double?>>();
+        for (var kill = 1; kill <= options.Kills; kill++)
+        {
+            await Task.Delay(options.KillInterval, cancellationToken);
+            // Never kill the last one standing: wait for crashed silos to be back first.
+            var waited = Stopwatch.StartNew();
+            while (_silos.Count(s => s.IsRunning) < 2 && waited.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+
+            var victims = _silos.Where(s => s.IsRunning).ToList();
+            if (victims.Count < 2)
+            {
+                session.Printer.Note($"kill {kill}: skipped, fewer than two silos running after 2 minutes");
+                continue;
+            }
+
+            var victim = victims[_random.Next(victims.Count)];
+            var inFlight = await InFlightAsync(database, cancellationToken);
+            session.Printer.Note($"kill {kill}/{options.Kills}: kill -9 silo on port {victim.SiloPort} (pid {victim.ProcessId}), {inFlight.Count} message(s) in flight");
+            victim.KillHard();
+            _kills++;
+            recoveries.Add(MeasureRecoveryAsync(database, inFlight, cancellationToken));
+            await Task.Delay(options.RestartDelay, cancellationToken);
+            try
+            {
+                await victim.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // It died while starting (a crash fault during recovery): the monitor starts it again.
+                session.Printer.Note($"restart of the silo on port {victim.SiloPort} failed, the monitor retries: {ex.Message}");
+            }
+
+            if (options.RestartDatabase && kill == Math.Max(1, options.Kills / 2))
+            {
+                await RestartDatabaseAsync(cancellationToken);
+            }
+        }
+
+        return recoveries;
+    }
+
+    private async Task RestartDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var command = options.DatabaseRestartCommand ?? throw new UsageException("no database restart command (see --db-restart-command)");
+        session.Printer.Note($"restarting PostgreSQL: {command}");
+        var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        info.Environment["PG_RESTART_MODE"] = "immediate";
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"database restart failed ({process.ExitCode}): {(await stderr).Trim()}");
+        }
+    }
+
+    /// <summary>Silos that died by themselves (crash faults) are started again, like the killed ones.</summary>
+    private async Task RestartCrashedSilosAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                foreach (var silo in _silos.Where(s => !s.IsRunning && s.ProcessId != 0).ToList())
+                {
+                    await Task.Delay(options.RestartDelay, cancellationToken);
+                    if (!silo.IsRunning)
+                    {
+                        _crashRestarts++;
+                        session.Printer.Note($"silo on port {silo.SiloPort} died by itself (crash fault): starting it again");
+                        await silo.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A start raced with a kill: try again on the next round.
+                session.Printer.Note($"restart failed, will retry: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>Messages handed out to a silo and not yet confirmed.</summary>
+    private async Task<HashSet<long>> InFlightAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            "SELECT MessageId FROM OrleansStreamMessage WHERE ServiceId = @service AND Dequeued > 0 AND VisibleOn > now()");
+        command.Parameters.AddWithValue("service", session.ServiceId);
+        var ids = new HashSet<long>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // The database may be restarting: measure nothing for this kill.
+        }
+
+        return ids;
+    }
+
+    /// <summary>Seconds until every message that was in flight at the kill has been processed (confirmed).</summary>
+    private async Task<double?> MeasureRecoveryAsync(NpgsqlDataSource database, HashSet<long> inFlight, CancellationToken cancellationToken)
+    {
+        if (inFlight.Count == 0)
+        {
+            return null;
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(250, cancellationToken);
+            try
+            {
+                await using var command = database.CreateCommand("SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service AND MessageId = ANY(@ids)");
+                command.Parameters.AddWithValue("service", session.ServiceId);
+                command.Parameters.AddWithValue("ids", inFlight.ToArray());
+                if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
+                {
+                    return Math.Round(clock.Elapsed.TotalSeconds, 1);
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // The database may be restarting.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Grain calls while silos die and come back: retried for up to two minutes.</summary>
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, string what, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow < deadline)
+            {
+                session.Printer.Note($"{what} failed, retrying: {ex.Message.Split('\n', 2)[0]}");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    private async Task<long> CountAsync(NpgsqlDataSource database, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(sql);
+        command.Parameters.AddWithValue("service", session.ServiceId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

@@ -38,13 +38,12 @@ public static class ProbeCommands
     private static Command CounterCommand(string name, string description, Func<IProbeGrain, Task<ProbeReply>> call)
     {
         var key = new Argument<string>("key") { Description = "Name of the counter." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var command = new Command(name, description) { key, json };
+        var command = new Command(name, description) { key };
         command.SetAction(async (parse, ct) =>
         {
             await using var connection = await ClusterConnection.ConnectAsync(ClusterConnection.LoadConfiguration(), ct);
             var reply = await call(connection.Client.GetGrain<IProbeGrain>(parse.GetValue(key)!));
-            Console.WriteLine(parse.GetValue(json)
+            Console.WriteLine(parse.GetValue(CommandFactory.Json)
                 ? JsonSerializer.Serialize(new { count = reply.Count, silo = reply.SiloAddress, pid = reply.ProcessId })
                 : $"count={reply.Count} silo={reply.SiloAddress} pid={reply.ProcessId}");
             return ClientApp.ExitOk;

@@ -78,6 +78,28 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
+    public async Task Should_load_at_a_limited_rate()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var load = (await OkAsync("load", "--orders", "1", "--items", "10", "--rate", "5", "--run", "cli-rate", "--json")).Json;
+        Assert.Equal(10, load.GetProperty("sent").GetInt32());
+        Assert.True(load.GetProperty("seconds").GetDouble() >= 1.8, $"10 messages at 5/s took {load.GetProperty("seconds")} s");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.8));
+    }
+
+    [Fact]
+    public async Task Should_count_and_read_the_probe_counter()
+    {
+        var first = (await OkAsync("probe", "increment", "cli-probe", "--json")).Json;
+        var second = (await OkAsync("probe", "increment", "cli-probe", "--json")).Json;
+        var read = (await OkAsync("probe", "read", "cli-probe", "--json")).Json;
+
+        Assert.Equal(first.GetProperty("count").GetInt64() + 1, second.GetProperty("count").GetInt64());
+        Assert.Equal(second.GetProperty("count").GetInt64(), read.GetProperty("count").GetInt64());
+        Assert.Equal(cluster.Silo.ProcessId, read.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
     public async Task Should_fail_verification_of_an_at_least_once_run_with_faults()
     {
         await OkAsync("faults", "set", "after-commit=0.5:throw", "--json");

@@ -67,6 +67,15 @@ public static class Arguments
         }
     }
 
+    /// <summary>A fraction such as --duplicates: 0 to 1, not NaN.</summary>
+    public static void RequireFraction(double value, string option)
+    {
+        if (value is < 0 or > 1 || double.IsNaN(value))
+        {
+            throw new UsageException($"{option} must be a fraction from 0 to 1, not {value}");
+        }
+    }
+
     public static void RequireRange(long value, long min, long max, string option)
     {
         if (value < min || value > max)

@@ -34,18 +34,13 @@ public static class ChaosCommand
             var name = parse.GetValue(run) ?? $"chaos-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             RunNames.Require(name);
             Arguments.RequireRange(parse.GetValue(silos), 2, 20, "--silos");
-            Arguments.RequireRange(parse.GetValue(orders), 1, 100_000, "--orders");
-            Arguments.RequireRange(parse.GetValue(items), 1, 100_000, "--items");
-            Arguments.RequireRange((long)parse.GetValue(orders) * parse.GetValue(items), 1, LoadCommand.MaxMessages, "--orders x --items");
+            LoadCommand.RequireWorkloadSize(parse.GetValue(orders), parse.GetValue(items));
             Arguments.RequireRange(parse.GetValue(kills), 0, 10_000, "--kills");
             Arguments.RequireRange(parse.GetValue(basePort), 1024, 65000, "--base-port");
             Arguments.RequireRange(parse.GetValue(timeout), 1, 86_400, "--timeout");
             Arguments.RequireRange(parse.GetValue(bound), 1, 86_400, "--drain-bound");
             var d = parse.GetValue(duplicates);
-            if (d is < 0 or > 1 || double.IsNaN(d))
-            {
-                throw new UsageException($"--duplicates must be a fraction from 0 to 1, not {d}");
-            }
+            Arguments.RequireFraction(d, "--duplicates");
 
             if (parse.GetValue(interval) is var i && (i < 0.1 || i > 3600) || parse.GetValue(restartDelay) is < 0 or > 3600)
             {

@@ -29,10 +29,7 @@ public static class DemoCommand
             var (o, i, d) = (parse.GetValue(orders), parse.GetValue(items), parse.GetValue(duplicates));
             Arguments.RequireRange(o, 1, 1000, "--orders");
             Arguments.RequireRange(i, 1, 1000, "--items");
-            if (d is < 0 or > 1 || double.IsNaN(d))
-            {
-                throw new UsageException($"--duplicates must be a fraction from 0 to 1, not {d}");
-            }
+            Arguments.RequireFraction(d, "--duplicates");
 
             var rule = Arguments.ParseFaultRule(parse.GetValue(fault)!);
             Arguments.RequireRange(parse.GetValue(timeout), 1, 86_400, "--timeout");

@@ -10,6 +10,14 @@ public static class LoadCommand
 {
     public const int MaxMessages = 1_000_000;
 
+    /// <summary>The bounds of a workload, shared by load and chaos.</summary>
+    public static void RequireWorkloadSize(int orders, int items)
+    {
+        Arguments.RequireRange(orders, 1, 100_000, "--orders");
+        Arguments.RequireRange(items, 1, 100_000, "--items");
+        Arguments.RequireRange((long)orders * items, 1, MaxMessages, "--orders x --items");
+    }
+
     public static Command Create()
     {
         var orders = new Option<int>("--orders") { Description = "Number of orders.", Required = true };
@@ -25,13 +33,8 @@ public static class LoadCommand
         command.SetSessionAction(async (parse, session, ct) =>
         {
             var (o, i, d, r) = (parse.GetValue(orders), parse.GetValue(items), parse.GetValue(duplicates), parse.GetValue(rate));
-            Arguments.RequireRange(o, 1, 100_000, "--orders");
-            Arguments.RequireRange(i, 1, 100_000, "--items");
-            Arguments.RequireRange((long)o * i, 1, MaxMessages, "--orders x --items");
-            if (d is < 0 or > 1 || double.IsNaN(d))
-            {
-                throw new UsageException($"--duplicates must be a fraction from 0 to 1, not {d}");
-            }
+            RequireWorkloadSize(o, i);
+            Arguments.RequireFraction(d, "--duplicates");
 
             if (r is { } perSecond && (perSecond <= 0 || double.IsNaN(perSecond) || perSecond > 1_000_000))
             {

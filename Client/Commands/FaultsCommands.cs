@@ -44,10 +44,10 @@ public static class FaultsCommands
         return faults;
     }
 
-    /// <summary>Waits until every active silo applied <paramref name="version"/> (silos poll each second).</summary>
-    public static async Task<bool> WaitAppliedAsync(IClusterClient client, int version, CancellationToken ct)
+    /// <summary>Waits until every active silo applied <paramref name="version"/> (silos poll each second); false after <paramref name="timeout"/> (default 15 s).</summary>
+    public static async Task<bool> WaitAppliedAsync(IClusterClient client, int version, CancellationToken ct, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (DateTime.UtcNow < deadline)
         {
             var silos = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.Select(s => s.ToString()).ToList();

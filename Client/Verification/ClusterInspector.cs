@@ -13,7 +13,11 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
     /// Waits until no stream message of this service is left and the run's orders and bills have
     /// empty outboxes, twice in a row a second apart; false when <paramref name="timeout"/> passes first.
     /// </summary>
-    public async Task<bool> WaitForQuiescenceAsync(RunRecord run, TimeSpan timeout, Action<string>? progress, CancellationToken cancellationToken)
+    public Task<bool> WaitForQuiescenceAsync(RunRecord run, TimeSpan timeout, Action<string>? progress, CancellationToken cancellationToken) =>
+        WaitForQuiescenceAsync(run.OrderIds.ToList(), timeout, progress, cancellationToken);
+
+    /// <inheritdoc cref="WaitForQuiescenceAsync(RunRecord, TimeSpan, Action{string}?, CancellationToken)"/>
+    public async Task<bool> WaitForQuiescenceAsync(IReadOnlyCollection<string> orderIds, TimeSpan timeout, Action<string>? progress, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         var quietRounds = 0;
@@ -25,7 +29,7 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
             try
             {
                 pendingStream = await StreamBacklogAsync(cancellationToken);
-                foreach (var orderId in run.OrderIds)
+                foreach (var orderId in orderIds)
                 {
                     pendingOutbox += (await client.GetGrain<IOrderGrain>(orderId).GetOrder()).PendingOutbox.Count;
                     pendingOutbox += (await client.GetGrain<IBillingGrain>(orderId).GetBill()).PendingOutbox.Count;

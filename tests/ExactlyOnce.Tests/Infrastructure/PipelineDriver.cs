@@ -3,6 +3,12 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Faults;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Orders;
+using ExactlyOnce.Client.Commands;
+using ExactlyOnce.Client.Verification;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
 
@@ -57,28 +63,17 @@ public sealed class PipelineDriver(IClusterClient client, TestDatabase db)
     public async Task<long> FaultsFiredAsync() => (await client.GetGrain<IFaultControlGrain>(0).Get()).TotalFired;
 
     /// <summary>
-    /// Waits until the stream tables hold no message and the orders and bills have no pending
-    /// outbox, twice in a row one second apart.
+    /// Waits until the service's stream messages are all confirmed and the orders and bills have
+    /// no pending outbox, twice in a row one second apart (the same judge as the client's verify).
     /// </summary>
     public async Task WaitForQuiescenceAsync(IReadOnlyCollection<string> orderIds, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        var quietRounds = 0;
-        while (quietRounds < 2)
+        var serviceId = client.ServiceProvider.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
+        await using var database = NpgsqlDataSource.Create(db.ConnectionString);
+        var inspector = new ClusterInspector(client, database, serviceId);
+        if (!await inspector.WaitForQuiescenceAsync(orderIds, timeout, progress: null, CancellationToken.None))
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no quiescence within {timeout}: {await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage")} stream messages left");
-            }
-
-            var quiet = await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage") == 0;
-            foreach (var id in orderIds)
-            {
-                quiet = quiet && (await OrderAsync(id)).PendingOutbox.Count == 0 && (await BillAsync(id)).PendingOutbox.Count == 0;
-            }
-
-            quietRounds = quiet ? quietRounds + 1 : 0;
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            throw new TimeoutException($"no quiescence within {timeout}: {await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage")} stream messages left");
         }
     }
 
@@ -92,11 +87,9 @@ public sealed class PipelineDriver(IClusterClient client, TestDatabase db)
 
     private async Task WaitAppliedAsync(int version)
     {
-        var management = client.GetGrain<IManagementGrain>(0);
-        var silos = (await management.GetHosts(onlyActive: true)).Keys.Select(s => s.ToString()).ToHashSet();
-        await Eventually.WaitForAsync(
-            () => client.GetGrain<IFaultControlGrain>(0).Get(),
-            s => silos.All(silo => s.AppliedBySilo.TryGetValue(silo, out var v) && v == version),
-            TimeSpan.FromSeconds(30), $"every silo to apply fault rules version {version}");
+        if (!await FaultsCommands.WaitAppliedAsync(client, version, CancellationToken.None, TimeSpan.FromSeconds(30)))
+        {
+            throw new TimeoutException($"not every silo applied fault rules version {version} within 30 s");
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 using Npgsql;
 
@@ -34,7 +35,7 @@ public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string ser
 /// <summary>Records every published copy in ExactlyOnceSentMessage.</summary>
 public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string serviceId) : ISentMessageLog
 {
-    public async Task RecordAsync(string component, OutboxEntry entry)
+    public async Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message)
     {
         await using var command = database.CreateCommand("""
             INSERT INTO ExactlyOnceSentMessage (ServiceId, Component, MessageId, StreamNamespace, StreamKey, MessageType, Payload)
@@ -42,11 +43,11 @@ public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string ser
             """);
         command.Parameters.AddWithValue("service", serviceId);
         command.Parameters.AddWithValue("component", component);
-        command.Parameters.AddWithValue("id", entry.MessageId);
-        command.Parameters.AddWithValue("namespace", entry.StreamNamespace);
-        command.Parameters.AddWithValue("key", entry.StreamKey);
-        command.Parameters.AddWithValue("type", entry.Payload.GetType().Name);
-        command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(entry.Payload, entry.Payload.GetType()));
+        command.Parameters.AddWithValue("id", message.MessageId);
+        command.Parameters.AddWithValue("namespace", streamNamespace);
+        command.Parameters.AddWithValue("key", streamKey);
+        command.Parameters.AddWithValue("type", message.GetType().Name);
+        command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(message, message.GetType()));
         await command.ExecuteNonQueryAsync();
     }
 }
@@ -54,5 +55,5 @@ public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string ser
 /// <summary>Used when sends are not recorded (Messaging:RecordSends = false).</summary>
 public sealed class NoSentMessageLog : ISentMessageLog
 {
-    public Task RecordAsync(string component, OutboxEntry entry) => Task.CompletedTask;
+    public Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message) => Task.CompletedTask;
 }

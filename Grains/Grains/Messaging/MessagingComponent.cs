@@ -21,6 +21,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     private readonly MessagingServices _services;
     private readonly ILogger _logger;
     private readonly string _key;
+    private readonly IStreamProvider _streams;
 
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
     {
@@ -29,11 +30,11 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
         _services = services;
         _key = grain.GetPrimaryKeyString();
         _logger = services.Loggers.CreateLogger($"ExactlyOnce.{logic.Component}");
-        var streams = grain.GetStreamProvider(OrleansNames.StreamProvider);
+        _streams = grain.GetStreamProvider(OrleansNames.StreamProvider);
         Processor = new MessageProcessor<TData>(
             logic.Component,
             new PersistentStateStore<ComponentState<TData>>(state),
-            new StreamPublisher(streams, services.SentLog, logic.Component),
+            new StreamPublisher(_streams, services.SentLog, logic.Component),
             services.Faults,
             new GrainOutboxReminder(grain, services.Options.OutboxFlushPeriod),
             services.Clock,
@@ -48,8 +49,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox.</summary>
     public async Task ActivateAsync()
     {
-        var stream = _grain.GetStreamProvider(OrleansNames.StreamProvider)
-            .GetStream<object>(StreamId.Create(_logic.StreamNamespace, _key));
+        var stream = _streams.GetStream<object>(StreamId.Create(_logic.StreamNamespace, _key));
         await stream.SubscribeAsync(this);
         await Processor.FlushOutboxAsync();
     }

@@ -1,3 +1,5 @@
+using ExactlyOnce.Grains.Messages;
+
 namespace ExactlyOnce.Grains.Messaging;
 
 /// <summary>Where invalid messages go instead of the handler: the dead letters of this project.</summary>
@@ -20,5 +22,5 @@ public sealed record RejectedMessage(
 /// <summary>Audit of every copy published (each re-send too): what the verifier compares against.</summary>
 public interface ISentMessageLog
 {
-    Task RecordAsync(string component, OutboxEntry entry);
+    Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message);
 }

@@ -22,7 +22,7 @@ internal sealed class StreamPublisher(IStreamProvider streams, ISentMessageLog s
     public async Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
     {
         await streams.GetStream<IMessage>(StreamId.Create(streamNamespace, streamKey)).OnNextAsync(message);
-        await sentLog.RecordAsync(component, new OutboxEntry(message.MessageId, Guid.Empty, streamNamespace, streamKey, message));
+        await sentLog.RecordAsync(component, streamNamespace, streamKey, message);
     }
 }
 

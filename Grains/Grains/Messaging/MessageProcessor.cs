@@ -208,10 +208,11 @@ public sealed class MessageProcessor<TData> where TData : class, new()
             FlushReminderRegistered = state.FlushReminderRegistered,
         };
 
+        var pruned = 0;
         if (recordInInbox)
         {
             var now = _clock.GetUtcNow().UtcDateTime;
-            var pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _options.InboxRetention);
+            pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _options.InboxRetention);
             if (pruned > 0)
             {
                 MessagingLog.InboxPruned(_logger, _component, pruned, state.Inbox.Count);
@@ -247,7 +248,16 @@ public sealed class MessageProcessor<TData> where TData : class, new()
 
         await WriteGuardedAsync(messageId, previous);
         HasUnsavedClear = false;
-        _inboxIndex = state.Inbox.Select(e => e.MessageId).ToHashSet();
+        // Keep the index in step without rebuilding it from the whole inbox on every message.
+        for (var i = 0; i < pruned; i++)
+        {
+            _inboxIndex.Remove(previous.Inbox[i].MessageId);
+        }
+
+        if (recordInInbox)
+        {
+            _inboxIndex.Add(messageId);
+        }
     }
 
     private async Task WriteGuardedAsync(Guid messageId, ComponentState<TData>? restore)

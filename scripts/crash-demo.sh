@@ -4,6 +4,8 @@
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
+# shellcheck source=lib/silos.sh
+source scripts/lib/silos.sh
 runs="$repo_root/.runs/demo"
 mkdir -p "$runs"
 
@@ -25,14 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 say "Two silos (logs in .runs/demo/)"
-for i in 1 2; do
-  dotnet "$silo_dll" --silo-port $((11110 + i)) --gateway-port $((30000 + i)) > "$runs/silo$i.log" 2>&1 &
-  pids+=($!)
-done
-for i in 1 2; do
-  for _ in $(seq 1 60); do grep -q "silo started" "$runs/silo$i.log" && break; sleep 0.5; done
-  grep "silo started" "$runs/silo$i.log" || { echo "silo $i did not start:"; tail -n 20 "$runs/silo$i.log"; exit 1; }
-done
+start_two_silos "$silo_dll" "$runs"
 
 key="demo-$(date +%s)"
 say "Increment the persisted counter '$key' three times"

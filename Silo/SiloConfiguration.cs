@@ -70,6 +70,11 @@ public static class SiloConfiguration
             services.AddSingleton<ISentMessageLog, NoSentMessageLog>();
         }
 
+        services.AddSingleton<IProducerIncarnations>(sp => new PostgresProducerIncarnations(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<IParkingLot>(sp => new PostgresParkingLot(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         services.AddSingleton<MessagingServices>();
         return silo;
     }

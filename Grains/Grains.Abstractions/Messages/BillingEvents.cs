@@ -7,7 +7,17 @@ public abstract record BillingEvent(
     [property: Id(1)] string OrderId,
     [property: Id(2)] Filling Filling,
     [property: Id(3)] int LineCount,
-    [property: Id(4)] DeliveryMode Mode) : IMessage;
+    [property: Id(4)] DeliveryMode Mode) : IMessage
+{
+    /// <inheritdoc/>
+    [Id(5)] public string? ProducerId { get; init; }
+
+    /// <inheritdoc/>
+    [Id(6)] public long Sequence { get; init; }
+
+    /// <inheritdoc/>
+    public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };
+}
 
 /// <summary>A line was added; <see cref="BillingEvent.LineCount"/> is the number of lines right after the add.</summary>
 [GenerateSerializer, Immutable, Alias("item-added")]

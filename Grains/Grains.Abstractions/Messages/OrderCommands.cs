@@ -5,7 +5,17 @@ namespace ExactlyOnce.Grains.Messages;
 public abstract record OrderCommand(
     [property: Id(0)] Guid MessageId,
     [property: Id(1)] string OrderId,
-    [property: Id(2)] DeliveryMode Mode) : IMessage;
+    [property: Id(2)] DeliveryMode Mode) : IMessage
+{
+    /// <inheritdoc/>
+    [Id(3)] public string? ProducerId { get; init; }
+
+    /// <inheritdoc/>
+    [Id(4)] public long Sequence { get; init; }
+
+    /// <inheritdoc/>
+    public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };
+}
 
 /// <summary>Add one line of <see cref="Filling"/> to the order.</summary>
 [GenerateSerializer, Immutable, Alias("add-item")]

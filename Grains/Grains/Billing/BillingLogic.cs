@@ -12,6 +12,8 @@ public sealed class BillingLogic : IComponentLogic<BillData, BillingEvent>
 
     public string StreamNamespace => StreamNamespaces.Billing;
 
+    public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string>();
+
     public BillData Clone(BillData data) => new() { Items = [.. data.Items], Total = data.Total };
 
     public string? Validate(BillingEvent message, string streamKey)

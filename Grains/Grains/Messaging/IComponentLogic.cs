@@ -15,6 +15,14 @@ public interface IComponentLogic<TData, in TMessage> where TData : class, new() 
     /// <summary>Stream namespace the component consumes (key = grain key).</summary>
     string StreamNamespace { get; }
 
+    /// <summary>
+    /// Stream namespaces the component sends to whose messages it numbers (producer id + sequence per
+    /// destination stream), so receivers apply them exactly once and in send order. The state keeps
+    /// one counter per destination stream used, so declare only namespaces with a bounded set of
+    /// keys per sender; messages to other namespaces go unsequenced (fallback dedup).
+    /// </summary>
+    IReadOnlySet<string> OutputStreams { get; }
+
     /// <summary>A deep copy of the data, for the handler to change freely.</summary>
     TData Clone(TData data);
 

@@ -11,7 +11,7 @@ public enum ProcessOutcome
     /// <summary>The handler ran and its effects were committed.</summary>
     Applied,
 
-    /// <summary>Exactly-once: the id was processed before; pending outgoing copies were re-sent.</summary>
+    /// <summary>Exactly-once: processed before (at or below the producer's mark, already held, or a known id); pending outgoing copies were re-sent.</summary>
     Duplicate,
 
     /// <summary>At-most-once: the id was seen before, so it is dropped without being re-sent.</summary>
@@ -19,46 +19,68 @@ public enum ProcessOutcome
 
     /// <summary>At-most-once: a failure was swallowed and the message acknowledged anyway.</summary>
     Lost,
+
+    /// <summary>Invalid: recorded in the dead letters; a sequenced one still took its turn, as a no-op.</summary>
+    Rejected,
+
+    /// <summary>Sequenced and early: committed to the hold-back buffer, applied once the messages before it are.</summary>
+    Held,
+
+    /// <summary>Sequenced and early with a full buffer: stored in the parking table, applied once the messages before it are.</summary>
+    Parked,
+
+    /// <summary>A producer's sequence arrived again with another message id: quarantined, neither applied nor dropped silently.</summary>
+    Conflict,
 }
+
+/// <summary>Who the component is: its name, grain key and the output streams whose messages it numbers.</summary>
+public sealed record ComponentIdentity(string Component, string Key, IReadOnlySet<string> SequencedOutputs)
+{
+    /// <summary>The receiver name used in the parking table.</summary>
+    public string Receiver => $"{Component}/{Key}";
+}
+
+/// <summary>The services the processor talks to.</summary>
+public sealed record ProcessorPorts(
+    IMessagePublisher Publisher,
+    IFaultInjector Faults,
+    IOutboxReminder Reminder,
+    IProducerIncarnations Incarnations,
+    IParkingLot Parking,
+    TimeProvider Clock,
+    MessagingOptions Options,
+    ILogger Logger);
 
 /// <summary>
 /// The exactly-once protocol of one component, written once (design.md §4), plus the two weaker
 /// modes it is compared with. It owns the order of the steps; the component's handler only turns
 /// (state, message) into (new state, outgoing messages), without side effects.
+/// <para>
+/// Any failed state write leaves this instance unusable (<see cref="IsBroken"/>): memory may hold
+/// changes storage does not, so the activation must deactivate and the next one reads storage.
+/// Nothing is restored field by field.
+/// </para>
 /// </summary>
-public sealed class MessageProcessor<TData> where TData : class, new()
+public sealed partial class MessageProcessor<TData> where TData : class, new()
 {
+    private readonly ComponentIdentity _identity;
     private readonly string _component;
     private readonly IStateStore<ComponentState<TData>> _store;
-    private readonly IMessagePublisher _publisher;
-    private readonly IFaultInjector _faults;
-    private readonly IOutboxReminder _reminder;
-    private readonly TimeProvider _clock;
-    private readonly MessagingOptions _options;
+    private readonly IMessageHandler<TData> _handler;
+    private readonly ProcessorPorts _ports;
     private readonly Func<TData, TData> _clone;
     private readonly ILogger _logger;
-    private HashSet<Guid> _inboxIndex;
+    private readonly HashSet<Guid> _inboxIndex;
 
-    public MessageProcessor(
-        string component,
-        IStateStore<ComponentState<TData>> store,
-        IMessagePublisher publisher,
-        IFaultInjector faults,
-        IOutboxReminder reminder,
-        TimeProvider clock,
-        MessagingOptions options,
-        Func<TData, TData> clone,
-        ILogger logger)
+    public MessageProcessor(ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone, ProcessorPorts ports)
     {
-        _component = component;
+        _identity = identity;
+        _component = identity.Component;
         _store = store;
-        _publisher = publisher;
-        _faults = faults;
-        _reminder = reminder;
-        _clock = clock;
-        _options = options;
+        _handler = handler;
         _clone = clone;
-        _logger = logger;
+        _ports = ports;
+        _logger = ports.Logger;
         _inboxIndex = store.State.Inbox.Select(e => e.MessageId).ToHashSet();
     }
 
@@ -68,94 +90,146 @@ public sealed class MessageProcessor<TData> where TData : class, new()
     /// <summary>True when dispatched outbox entries were removed in memory but not yet in storage (the deferred clear of step 6).</summary>
     public bool HasUnsavedClear { get; private set; }
 
+    /// <summary>True after a failed state write: the activation must deactivate.</summary>
+    public bool IsBroken { get; private set; }
+
+    private IFaultInjector Faults => _ports.Faults;
+
     /// <summary>Processes one delivery according to its delivery mode. Returning means: acknowledge it.</summary>
-    public Task<ProcessOutcome> ProcessAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
-        where TMessage : IMessage => message.Mode switch
+    public Task<ProcessOutcome> ProcessAsync(IMessage message)
+    {
+        ThrowIfBroken(message.MessageId);
+        if (message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is not null)
         {
-            DeliveryMode.ExactlyOnce => ExactlyOnceAsync(message, handle),
-            DeliveryMode.AtLeastOnce => AtLeastOnceAsync(message, handle),
-            DeliveryMode.AtMostOnce => AtMostOnceAsync(message, handle),
-            _ => throw new ArgumentOutOfRangeException(nameof(message), message.Mode, "unknown delivery mode"),
-        };
+            return SequencedAsync(message);
+        }
+
+        return ProcessUnsequencedAsync(message);
+    }
 
     /// <summary>
-    /// Sends every committed outbox entry, then persists the cleared outbox and drops the flush
-    /// reminder when nothing is pending. Runs on activation and on the reminder tick.
+    /// Recovery, on activation and on the reminder tick: sends every committed outbox entry in
+    /// order, applies held messages whose turn has come, and drops the reminder once nothing is
+    /// left (<paramref name="reminderFired"/>: called by the reminder, so it exists even if the
+    /// stored flag was never written).
     /// </summary>
-    public async Task FlushOutboxAsync()
+    public async Task FlushOutboxAsync(bool reminderFired = false)
     {
+        ThrowIfBroken(Guid.Empty);
         var state = _store.State;
         if (state.Outbox.Count > 0)
         {
             MessagingLog.FlushingOutbox(_logger, _component, state.Outbox.Count);
-            await DispatchAsync(state.Outbox.ToList());
+            await DispatchPendingAsync();
         }
 
-        var dropReminder = state.Outbox.Count == 0 && state.FlushReminderRegistered;
-        if (dropReminder)
+        await ReleaseReadyAsync();
+        if (HasUnsavedClear)
         {
-            await _reminder.UnregisterAsync();
-            state.FlushReminderRegistered = false;
-        }
-
-        if (HasUnsavedClear || dropReminder)
-        {
-            await WriteGuardedAsync(Guid.Empty, restore: null);
+            await WriteAsync(Guid.Empty);
             HasUnsavedClear = false;
+        }
+
+        // Dropped only after the write that emptied the outbox: storage never holds pending work
+        // without a timer that will come back for it.
+        if ((state.FlushReminderRegistered || reminderFired) && !HasRecoveryWork())
+        {
+            await _ports.Reminder.UnregisterAsync();
+            state.FlushReminderRegistered = false;
         }
     }
 
     /// <summary>Writes a deferred outbox clear, if any (on deactivation).</summary>
     public async Task SaveDeferredClearAsync()
     {
-        if (HasUnsavedClear)
+        if (HasUnsavedClear && !IsBroken)
         {
-            await WriteGuardedAsync(Guid.Empty, restore: null);
+            await WriteAsync(Guid.Empty);
             HasUnsavedClear = false;
         }
     }
 
-    private async Task<ProcessOutcome> ExactlyOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
-        where TMessage : IMessage
+    private async Task<ProcessOutcome> ProcessUnsequencedAsync(IMessage message)
+    {
+        if (_handler.Validate(message) is { } reason)
+        {
+            await _handler.RejectAsync(message, reason);
+            return ProcessOutcome.Rejected;
+        }
+
+        return message.Mode switch
+        {
+            DeliveryMode.ExactlyOnce => await UnsequencedExactlyOnceAsync(message),
+            DeliveryMode.AtLeastOnce => await HandleCommitAndPublishAsync(message, recordInInbox: false),
+            DeliveryMode.AtMostOnce => await AtMostOnceAsync(message),
+            _ => throw new ArgumentOutOfRangeException(nameof(message), message.Mode, "unknown delivery mode"),
+        };
+    }
+
+    /// <summary>The fallback for messages without a producer sequence: dedup on the time-windowed id set.</summary>
+    private async Task<ProcessOutcome> UnsequencedExactlyOnceAsync(IMessage message)
     {
         // 2. Dedup: never run business logic twice; re-send the stored copies still pending.
         if (_inboxIndex.Contains(message.MessageId))
         {
-            var pending = _store.State.Outbox.Where(e => e.CausedBy == message.MessageId).ToList();
-            MessagingLog.Duplicate(_logger, _component, message.MessageId, pending.Count);
-            await DispatchAsync(pending);
-            _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
-            return ProcessOutcome.Duplicate;
+            return await DuplicateAsync(message);
         }
 
         // 3. Handle: a pure function of the committed state and the message.
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = handle(_clone(_store.State.Data), message, outgoing);
-        _faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
+        var newData = _handler.Handle(_clone(_store.State.Data), message, outgoing);
+        Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
+
+        var state = _store.State;
+        var now = _ports.Clock.GetUtcNow().UtcDateTime;
+        var pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _ports.Options.InboxRetention);
+        if (pruned > 0)
+        {
+            MessagingLog.InboxPruned(_logger, _component, pruned, state.Inbox.Count);
+            _inboxIndex.Clear();
+            _inboxIndex.UnionWith(state.Inbox.Select(e => e.MessageId));
+        }
+
+        if (state.Inbox.Count >= _ports.Options.MaxInboxEntries)
+        {
+            throw new InboxFullException(_component, state.Inbox.Count);
+        }
 
         // 4. Commit data + inbox entry + outbox in one write. Nothing is sent before it succeeds,
         // or a failed commit would leave a ghost message downstream.
-        await CommitAsync(message.MessageId, newData, recordInInbox: true, outgoing.Entries);
-        _faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
+        await PrepareReminderAsync(outgoing.Entries.Count);
+        var entries = await CommitAsync(message.MessageId, async () =>
+        {
+            var sequenced = await SequenceOutgoingAsync(outgoing.Entries);
+            state.Inbox.Add(new InboxEntry(message.MessageId, now));
+            _inboxIndex.Add(message.MessageId);
+            CommitInMemory(newData, sequenced);
+            return sequenced;
+        });
+        Faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
 
-        // 5. Dispatch the stored copies. 6. The clear is deferred to the next write: a re-send after
-        // a crash is deduplicated downstream.
-        await DispatchAsync(outgoing.Entries);
-        _faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
+        // 5. Dispatch the stored copies, in order. 6. The clear is deferred to the next write: a
+        // re-send after a crash is deduplicated downstream.
+        await DispatchPendingAsync();
+        Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
 
         // 7. Returning acknowledges the incoming message.
-        _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
-        MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
+        Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        MessagingLog.Applied(_logger, _component, message.MessageId, entries.Count);
         return ProcessOutcome.Applied;
     }
 
-    private Task<ProcessOutcome> AtLeastOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
-        where TMessage : IMessage =>
-        // No dedup and no outbox: every redelivery runs the handler again and sends again.
-        HandleCommitAndPublishAsync(message, handle, recordInInbox: false);
+    /// <summary>A message processed before: the handler does not run; the pending stored copies go out again, in order.</summary>
+    private async Task<ProcessOutcome> DuplicateAsync(IMessage message)
+    {
+        MessagingLog.Duplicate(_logger, _component, message.MessageId, _store.State.Outbox.Count);
+        await DispatchPendingAsync();
+        await ReleaseReadyAsync();
+        Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        return ProcessOutcome.Duplicate;
+    }
 
-    private async Task<ProcessOutcome> AtMostOnceAsync<TMessage>(TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle)
-        where TMessage : IMessage
+    private async Task<ProcessOutcome> AtMostOnceAsync(IMessage message)
     {
         // The id is committed with the effect, so a redelivery after a crash is dropped, never redone.
         if (_inboxIndex.Contains(message.MessageId))
@@ -166,9 +240,9 @@ public sealed class MessageProcessor<TData> where TData : class, new()
 
         try
         {
-            return await HandleCommitAndPublishAsync(message, handle, recordInInbox: true);
+            return await HandleCommitAndPublishAsync(message, recordInInbox: true);
         }
-        catch (Exception ex) when (ex is not FencedActivationException)
+        catch (Exception ex) when (ex is not StateWriteFailedException)
         {
             // The point of this mode: acknowledge whatever happens. What was not sent is lost.
             MessagingLog.Lost(_logger, _component, message.MessageId, ex.Message);
@@ -177,131 +251,153 @@ public sealed class MessageProcessor<TData> where TData : class, new()
     }
 
     /// <summary>The weaker modes: commit the data (and maybe the id), then publish from memory, with no outbox.</summary>
-    private async Task<ProcessOutcome> HandleCommitAndPublishAsync<TMessage>(
-        TMessage message, Func<TData, TMessage, OutgoingMessages, TData> handle, bool recordInInbox)
-        where TMessage : IMessage
+    private async Task<ProcessOutcome> HandleCommitAndPublishAsync(IMessage message, bool recordInInbox)
     {
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = handle(_clone(_store.State.Data), message, outgoing);
-        _faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
-        await CommitAsync(message.MessageId, newData, recordInInbox, []);
-        _faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
+        var newData = _handler.Handle(_clone(_store.State.Data), message, outgoing);
+        Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
+        await CommitAsync(message.MessageId, () =>
+        {
+            if (recordInInbox)
+            {
+                var state = _store.State;
+                var now = _ports.Clock.GetUtcNow().UtcDateTime;
+                InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _ports.Options.InboxRetention);
+                state.Inbox.Add(new InboxEntry(message.MessageId, now));
+                _inboxIndex.Clear();
+                _inboxIndex.UnionWith(state.Inbox.Select(e => e.MessageId));
+            }
+
+            CommitInMemory(newData, []);
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+        });
+        Faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
         foreach (var entry in outgoing.Entries)
         {
-            await _publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+            await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
         }
 
-        _faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
-        _faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
+        Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
         return ProcessOutcome.Applied;
     }
 
-    private async Task CommitAsync(Guid messageId, TData newData, bool recordInInbox, IReadOnlyList<OutboxEntry> outbox)
+    /// <summary>
+    /// Numbers the outgoing messages to the declared output streams: the next sequence per
+    /// destination, under this component's producer id (taken from the incarnation counter on the
+    /// first sequenced send). The counters move in memory here and reach storage with the outbox
+    /// entries in the same write; a failed write deactivates the activation, so a number is never
+    /// reused for another message.
+    /// </summary>
+    private async Task<IReadOnlyList<OutboxEntry>> SequenceOutgoingAsync(IReadOnlyList<OutboxEntry> entries)
     {
         var state = _store.State;
-        var previous = new ComponentState<TData>
+        var sequenced = new List<OutboxEntry>(entries.Count);
+        foreach (var entry in entries)
         {
-            Data = state.Data,
-            Inbox = [.. state.Inbox],
-            Outbox = [.. state.Outbox],
-            FlushReminderRegistered = state.FlushReminderRegistered,
-        };
-
-        var pruned = 0;
-        if (recordInInbox)
-        {
-            var now = _clock.GetUtcNow().UtcDateTime;
-            pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _options.InboxRetention);
-            if (pruned > 0)
+            if (entry.Payload.Mode != DeliveryMode.ExactlyOnce || !_identity.SequencedOutputs.Contains(entry.StreamNamespace))
             {
-                MessagingLog.InboxPruned(_logger, _component, pruned, state.Inbox.Count);
+                sequenced.Add(entry);
+                continue;
             }
 
-            if (state.Inbox.Count >= _options.MaxInboxEntries)
-            {
-                Restore(previous);
-                throw new InboxFullException(_component, state.Inbox.Count);
-            }
-
-            state.Inbox.Add(new InboxEntry(messageId, now));
+            state.ProducerId ??= ProducerIds.Grain(_component, _identity.Key, await _ports.Incarnations.NextAsync());
+            var destination = $"{entry.StreamNamespace}/{entry.StreamKey}";
+            var sequence = state.OutputSequences.GetValueOrDefault(destination) + 1;
+            state.OutputSequences[destination] = sequence;
+            sequenced.Add(entry with { Payload = entry.Payload.WithSequence(state.ProducerId, sequence) });
         }
 
-        state.Data = newData;
-        state.Outbox.AddRange(outbox);
-        if (state.Outbox.Count > 0 && !state.FlushReminderRegistered)
-        {
-            // Registered before the commit, so a committed outbox always has a timer that flushes
-            // it, even if the incoming message is never delivered again.
-            try
-            {
-                await _reminder.RegisterAsync();
-            }
-            catch
-            {
-                Restore(previous);
-                throw;
-            }
+        return sequenced;
+    }
 
+    /// <summary>Registers the recovery reminder before a commit that leaves work behind, so a committed outbox always has a timer that flushes it.</summary>
+    private async Task PrepareReminderAsync(int newEntries)
+    {
+        var state = _store.State;
+        if ((newEntries > 0 || state.Outbox.Count > 0) && !state.FlushReminderRegistered)
+        {
+            await _ports.Reminder.RegisterAsync();
             state.FlushReminderRegistered = true;
-        }
-
-        await WriteGuardedAsync(messageId, previous);
-        HasUnsavedClear = false;
-        // Keep the index in step without rebuilding it from the whole inbox on every message.
-        for (var i = 0; i < pruned; i++)
-        {
-            _inboxIndex.Remove(previous.Inbox[i].MessageId);
-        }
-
-        if (recordInInbox)
-        {
-            _inboxIndex.Add(messageId);
         }
     }
 
-    private async Task WriteGuardedAsync(Guid messageId, ComponentState<TData>? restore)
+    private void CommitInMemory(TData newData, IReadOnlyList<OutboxEntry> entries)
+    {
+        var state = _store.State;
+        state.Data = newData;
+        state.Outbox.AddRange(entries);
+    }
+
+    /// <summary>
+    /// Changes the state in memory, then writes it. From the first change on, any failure leaves
+    /// this instance broken: memory may hold what storage does not (a sequence handed out, a mark
+    /// moved), and only a fresh activation reading storage is right again.
+    /// </summary>
+    private async Task<IReadOnlyList<OutboxEntry>> CommitAsync(Guid messageId, Func<Task<IReadOnlyList<OutboxEntry>>> changeInMemory)
+    {
+        IReadOnlyList<OutboxEntry> entries;
+        try
+        {
+            entries = await changeInMemory();
+        }
+        catch
+        {
+            IsBroken = true;
+            throw;
+        }
+
+        await WriteAsync(messageId);
+        return entries;
+    }
+
+    /// <summary>Writes the state. Any failure leaves this instance broken: memory cannot be trusted any more.</summary>
+    private async Task WriteAsync(Guid messageId)
     {
         try
         {
             await _store.WriteAsync();
+            HasUnsavedClear = false;
         }
         catch (InconsistentStateException ex)
         {
             // Another activation wrote this state: this one is stale. Do not acknowledge; the
             // caller deactivates it and the message is processed again against fresh state.
+            IsBroken = true;
             MessagingLog.Fenced(_logger, _component, messageId);
-            if (restore is not null)
-            {
-                Restore(restore);
-            }
-
             throw new FencedActivationException(_component, messageId, ex);
         }
-        catch when (restore is not null)
+        catch (Exception ex)
         {
-            Restore(restore);
-            throw;
+            // The write may or may not have reached storage: only a fresh activation knows.
+            IsBroken = true;
+            MessagingLog.WriteFailed(_logger, _component, messageId, ex);
+            throw new StateWriteFailedException($"{_component}: state write for {messageId} failed; the activation deactivates and the message is retried against stored state", ex);
         }
     }
 
-    private void Restore(ComponentState<TData> previous)
+    private void ThrowIfBroken(Guid messageId)
     {
-        var state = _store.State;
-        state.Data = previous.Data;
-        state.Inbox = previous.Inbox;
-        state.Outbox = previous.Outbox;
-        state.FlushReminderRegistered = previous.FlushReminderRegistered;
-        _inboxIndex = state.Inbox.Select(e => e.MessageId).ToHashSet();
+        if (IsBroken)
+        {
+            throw new StateWriteFailedException($"{_component}: this activation had a failed state write and is deactivating; {messageId} will be retried by the next activation", null);
+        }
     }
 
-    private async Task DispatchAsync(IReadOnlyList<OutboxEntry> entries)
+    /// <summary>
+    /// Publishes the whole outbox in commit order, which is sequence order per destination, and
+    /// stops at the first failure: a destination's n+1 never goes out while n is still pending.
+    /// </summary>
+    private async Task DispatchPendingAsync()
     {
-        foreach (var entry in entries)
+        var outbox = _store.State.Outbox;
+        while (outbox.Count > 0)
         {
-            await _publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+            var entry = outbox[0];
+            await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
             // Removed in memory only once the stream confirmed the insert.
-            _store.State.Outbox.RemoveAll(e => e.MessageId == entry.MessageId);
+            outbox.RemoveAt(0);
             HasUnsavedClear = true;
             MessagingLog.Dispatched(_logger, _component, entry.MessageId, entry.CausedBy);
         }

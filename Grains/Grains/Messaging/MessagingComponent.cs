@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ExactlyOnce.Grains.Messages;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -7,10 +6,10 @@ using Orleans.Streams;
 namespace ExactlyOnce.Grains.Messaging;
 
 /// <summary>
-/// Connects a grain to the core: subscribes it to its stream, validates and routes each delivery
-/// through the <see cref="MessageProcessor{TData}"/>, flushes the outbox on activation and on the
-/// reminder, and deactivates a fenced activation. A component grain only forwards its lifecycle
-/// calls here.
+/// Connects a grain to the core: subscribes it to its stream, routes each delivery through the
+/// <see cref="MessageProcessor{TData}"/>, runs recovery on activation and on the reminder, and
+/// deactivates an activation whose state write failed or was fenced. A component grain only
+/// forwards its lifecycle calls here.
 /// </summary>
 public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     where TData : class, new()
@@ -18,7 +17,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
 {
     private readonly Grain _grain;
     private readonly IComponentLogic<TData, TMessage> _logic;
-    private readonly MessagingServices _services;
+    private readonly LogicHandler<TData, TMessage> _handler;
     private readonly ILogger _logger;
     private readonly string _key;
     private readonly IStreamProvider _streams;
@@ -27,36 +26,40 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     {
         _grain = grain;
         _logic = logic;
-        _services = services;
         _key = grain.GetPrimaryKeyString();
         _logger = services.Loggers.CreateLogger($"ExactlyOnce.{logic.Component}");
         _streams = grain.GetStreamProvider(OrleansNames.StreamProvider);
+        _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
         Processor = new MessageProcessor<TData>(
-            logic.Component,
+            new ComponentIdentity(logic.Component, _key, logic.OutputStreams),
             new PersistentStateStore<ComponentState<TData>>(state),
-            new StreamPublisher(_streams, services.SentLog, logic.Component),
-            services.Faults,
-            new GrainOutboxReminder(grain, services.Options.OutboxFlushPeriod),
-            services.Clock,
-            services.Options,
+            _handler,
             logic.Clone,
-            _logger);
+            new ProcessorPorts(
+                new StreamPublisher(_streams, services.SentLog, logic.Component),
+                services.Faults,
+                new GrainOutboxReminder(grain, services.Options.OutboxFlushPeriod),
+                services.Incarnations,
+                services.Parking,
+                services.Clock,
+                services.Options,
+                _logger));
     }
 
     /// <summary>The protocol engine of this activation.</summary>
     public MessageProcessor<TData> Processor { get; }
 
-    /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox.</summary>
+    /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox and apply held messages whose turn came.</summary>
     public async Task ActivateAsync()
     {
         var stream = _streams.GetStream<object>(StreamId.Create(_logic.StreamNamespace, _key));
         await stream.SubscribeAsync(this);
-        await Processor.FlushOutboxAsync();
+        await GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync());
     }
 
     /// <summary>Call from ReceiveReminder.</summary>
     public Task OnReminderAsync(string reminderName) =>
-        reminderName == GrainOutboxReminder.Name ? Processor.FlushOutboxAsync() : Task.CompletedTask;
+        reminderName == GrainOutboxReminder.Name ? GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync(reminderFired: true)) : Task.CompletedTask;
 
     /// <summary>Call from OnDeactivateAsync: persist a deferred outbox clear (best effort; a re-send is harmless).</summary>
     public async Task DeactivateAsync()
@@ -74,55 +77,37 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
 
     public async Task OnNextAsync(object item, StreamSequenceToken? token = null)
     {
-        if (item is not TMessage message)
+        if (item is not IMessage message)
         {
-            await RejectAsync(item, (item as IMessage)?.MessageId, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
+            await _handler.RejectAsync(item, null, $"not a message: {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
             return;
         }
 
-        var reason = MessageChecks.Common(message, _key) ?? _logic.Validate(message, _key);
-        if (reason is not null)
-        {
-            await RejectAsync(message, message.MessageId, reason);
-            return;
-        }
-
-        try
-        {
-            await Processor.ProcessAsync(message, _logic.Handle);
-        }
-        catch (FencedActivationException)
-        {
-            _grain.GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "fenced by the storage ETag"));
-            throw;
-        }
-        catch (Exception ex)
-        {
-            MessagingLog.Failed(_logger, _logic.Component, message.MessageId, ex.Message);
-            throw;
-        }
+        await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message));
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
 
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
-    private async Task RejectAsync(object? item, Guid? messageId, string reason)
-    {
-        MessagingLog.Rejected(_logger, _logic.Component, messageId, reason);
-        await _services.DeadLetters.RejectAsync(new RejectedMessage(
-            _logic.Component, _logic.StreamNamespace, _key, messageId, item?.GetType().Name ?? "null", reason, ToJson(item)));
-    }
-
-    private static string ToJson(object? item)
+    /// <summary>Runs a processor call; after a failed or fenced write the activation deactivates, whatever the call returned.</summary>
+    private async Task GuardAsync(Guid messageId, Func<Task> call)
     {
         try
         {
-            return item is null ? "null" : JsonSerializer.Serialize(item, item.GetType());
+            await call();
         }
-        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        catch (Exception ex) when (ex is not StateWriteFailedException)
         {
-            return JsonSerializer.Serialize(item!.ToString());
+            MessagingLog.Failed(_logger, _logic.Component, messageId, ex.Message);
+            throw;
+        }
+        finally
+        {
+            if (Processor.IsBroken)
+            {
+                _grain.GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "a state write failed or was fenced"));
+            }
         }
     }
 }

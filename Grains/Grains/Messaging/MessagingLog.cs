@@ -34,4 +34,28 @@ internal static partial class MessagingLog
 
     [LoggerMessage(1009, LogLevel.Warning, "{Component}: processing {MessageId} failed, it will be redelivered: {Reason}")]
     public static partial void Failed(ILogger logger, string component, Guid messageId, string reason);
+
+    [LoggerMessage(1010, LogLevel.Error, "{Component}: state write for {MessageId} failed; deactivating, the next activation reads storage")]
+    public static partial void WriteFailed(ILogger logger, string component, Guid messageId, Exception exception);
+
+    [LoggerMessage(1011, LogLevel.Debug, "{Component}: {MessageId} ({ProducerId} #{Sequence}) is held already")]
+    public static partial void DuplicateHeld(ILogger logger, string component, Guid messageId, string producerId, long sequence);
+
+    [LoggerMessage(1012, LogLevel.Debug, "{Component}: applied {MessageId} ({ProducerId} #{Sequence}), {Outgoing} outgoing message(s)")]
+    public static partial void AppliedSequenced(ILogger logger, string component, Guid messageId, string producerId, long sequence, int outgoing);
+
+    [LoggerMessage(1013, LogLevel.Debug, "{Component}: held {MessageId} ({ProducerId} #{Sequence}) until #{Mark} is followed")]
+    public static partial void Held(ILogger logger, string component, Guid messageId, string producerId, long sequence, long mark);
+
+    [LoggerMessage(1014, LogLevel.Information, "{Component}: hold-back buffer full, parked {MessageId} ({ProducerId} #{Sequence})")]
+    public static partial void Parked(ILogger logger, string component, Guid messageId, string producerId, long sequence);
+
+    [LoggerMessage(1015, LogLevel.Error, "{Component}: sequence conflict, {MessageId} claims {ProducerId} #{Sequence} already taken by {Holder}; quarantined")]
+    public static partial void SequenceConflict(ILogger logger, string component, Guid messageId, string producerId, long sequence, string holder);
+
+    [LoggerMessage(1016, LogLevel.Warning, "{Component}: held {MessageId} ({ProducerId} #{Sequence}) failed (failure {Failures}); it stays held and its producer's later messages wait")]
+    public static partial void HeldFailed(ILogger logger, string component, Guid messageId, string producerId, long sequence, int failures, Exception exception);
+
+    [LoggerMessage(1017, LogLevel.Debug, "{Component}: moved {Count} parked message(s) of {ProducerId} into the buffer")]
+    public static partial void Unparked(ILogger logger, string component, string producerId, int count);
 }

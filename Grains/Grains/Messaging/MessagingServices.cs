@@ -10,6 +10,8 @@ public sealed class MessagingServices(
     IOptions<MessagingOptions> options,
     IDeadLetterSink deadLetters,
     ISentMessageLog sentLog,
+    IProducerIncarnations incarnations,
+    IParkingLot parking,
     ILoggerFactory loggers)
 {
     public IFaultInjector Faults { get; } = faults;
@@ -21,6 +23,10 @@ public sealed class MessagingServices(
     public IDeadLetterSink DeadLetters { get; } = deadLetters;
 
     public ISentMessageLog SentLog { get; } = sentLog;
+
+    public IProducerIncarnations Incarnations { get; } = incarnations;
+
+    public IParkingLot Parking { get; } = parking;
 
     public ILoggerFactory Loggers { get; } = loggers;
 }

@@ -25,12 +25,60 @@ public interface IFaultInjector
     void At(string point, string component, Guid messageId);
 }
 
-/// <summary>Keeps a durable timer alive while the outbox is not empty (an Orleans reminder in a grain).</summary>
+/// <summary>Keeps a durable timer alive while the component has recovery work (an Orleans reminder in a grain).</summary>
 public interface IOutboxReminder
 {
     Task RegisterAsync();
 
     Task UnregisterAsync();
+}
+
+/// <summary>Hands out producer incarnations: numbers from one durable counter, never given twice.</summary>
+public interface IProducerIncarnations
+{
+    Task<long> NextAsync();
+}
+
+/// <summary>What parking a message found.</summary>
+public enum ParkResult
+{
+    /// <summary>The message is parked now.</summary>
+    Parked,
+
+    /// <summary>The same message (same id) was parked already.</summary>
+    AlreadyParked,
+
+    /// <summary>Another message with the same producer and sequence is parked: a reused sequence.</summary>
+    Conflict,
+}
+
+/// <summary>
+/// Early arrivals that do not fit in the state's hold-back buffer, keyed (receiver, producer,
+/// sequence). Rows never expire: they leave only once the component holds or applied them.
+/// </summary>
+public interface IParkingLot
+{
+    /// <summary>Parks the message unless a row with its producer and sequence exists.</summary>
+    Task<ParkResult> ParkAsync(string receiver, IMessage message);
+
+    /// <summary>Parked messages of the producer with a sequence above <paramref name="afterSequence"/>, ascending, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit);
+
+    /// <summary>Removes the rows of the producer with a sequence up to <paramref name="throughSequence"/> or in <paramref name="sequences"/>.</summary>
+    Task RemoveAsync(string receiver, string producerId, long throughSequence, IReadOnlyCollection<long> sequences);
+}
+
+/// <summary>The component's business side as the processor sees it.</summary>
+public interface IMessageHandler<TData> where TData : class, new()
+{
+    /// <summary>Why the message cannot be processed, or null when it is valid.</summary>
+    string? Validate(IMessage message);
+
+    /// <summary>The new data for (data, message); outgoing messages are recorded in <paramref name="outgoing"/>. Pure.</summary>
+    TData Handle(TData data, IMessage message, OutgoingMessages outgoing);
+
+    /// <summary>Records a refused message (idempotent for the same message and reason).</summary>
+    Task RejectAsync(IMessage message, string reason);
 }
 
 /// <summary>An injected fault (the <c>throw</c> action).</summary>
@@ -40,10 +88,16 @@ public sealed class SimulatedFaultException(string point, string component, Guid
     public string Point { get; } = point;
 }
 
+/// <summary>
+/// A state write failed (or its outcome is unknown): what this activation holds in memory can no
+/// longer be trusted, so it must not acknowledge and must deactivate; the next activation reads storage.
+/// </summary>
+public class StateWriteFailedException(string message, Exception? inner) : Exception(message, inner);
+
 /// <summary>Two activations wrote the same state: this one is stale and must not acknowledge.</summary>
 public sealed class FencedActivationException(string component, Guid messageId, Exception inner)
-    : Exception($"{component}: stale activation fenced by the storage ETag while processing {messageId}; the message will be retried against fresh state", inner);
+    : StateWriteFailedException($"{component}: stale activation fenced by the storage ETag while processing {messageId}; the message will be retried against fresh state", inner);
 
-/// <summary>The inbox is full of ids still inside the retention bound: the message is refused for now (back-pressure), never an id forgotten early.</summary>
+/// <summary>The fallback inbox (unsequenced messages only) holds its maximum of ids still inside the retention bound: the message is refused for now, never an id forgotten early.</summary>
 public sealed class InboxFullException(string component, int entries)
-    : Exception($"{component}: inbox holds {entries} ids that are all still inside the retention bound; refusing the message for now");
+    : Exception($"{component}: inbox of unsequenced message ids holds {entries} ids that are all still inside the retention bound; refusing the unsequenced message for now");

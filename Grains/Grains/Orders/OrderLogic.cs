@@ -12,6 +12,8 @@ public sealed class OrderLogic : IComponentLogic<OrderData, OrderCommand>
 
     public string StreamNamespace => StreamNamespaces.Orders;
 
+    public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string> { StreamNamespaces.Billing };
+
     public OrderData Clone(OrderData data) => new() { Lines = [.. data.Lines] };
 
     public string? Validate(OrderCommand message, string streamKey)

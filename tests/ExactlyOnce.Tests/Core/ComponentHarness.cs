@@ -4,19 +4,29 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ExactlyOnce.Tests.Core;
 
-/// <summary>One component on fakes: its store survives a simulated crash, its processor does not.</summary>
+/// <summary>One component on fakes: its store (and the parking table) survive a simulated crash, its processor does not.</summary>
 public sealed class ComponentHarness<TData, TMessage> where TData : class, new() where TMessage : class, IMessage
 {
     private readonly IComponentLogic<TData, TMessage> _logic;
     private readonly MessagingOptions _options;
+    private readonly string _key;
 
-    public ComponentHarness(IComponentLogic<TData, TMessage> logic, FakePublisher publisher, FakeFaults faults, TimeProvider clock, MessagingOptions? options = null)
+    public ComponentHarness(
+        IComponentLogic<TData, TMessage> logic,
+        FakePublisher publisher,
+        FakeFaults faults,
+        TimeProvider clock,
+        MessagingOptions? options = null,
+        string key = "o1",
+        FakeIncarnations? incarnations = null)
     {
         _logic = logic;
         _options = options ?? new MessagingOptions();
+        _key = key;
         Publisher = publisher;
         Faults = faults;
         Clock = clock;
+        Incarnations = incarnations ?? new FakeIncarnations();
         Store = new FakeStore<TData>();
         Processor = NewProcessor();
     }
@@ -31,11 +41,17 @@ public sealed class ComponentHarness<TData, TMessage> where TData : class, new()
 
     public TimeProvider Clock { get; }
 
+    public FakeIncarnations Incarnations { get; }
+
+    public FakeParkingLot Parking { get; } = new();
+
+    public FakeDeadLetters DeadLetters { get; } = new();
+
     public FakeReminder Reminder { get; } = new();
 
-    public Task<ProcessOutcome> DeliverAsync(TMessage message) => Processor.ProcessAsync(message, _logic.Handle);
+    public Task<ProcessOutcome> DeliverAsync(IMessage message) => Processor.ProcessAsync(message);
 
-    /// <summary>The process dies: memory is lost, a new activation reads storage and flushes its outbox.</summary>
+    /// <summary>The process dies (or the activation deactivates): memory is lost, a new activation reads storage and runs recovery.</summary>
     public async Task CrashAndRecoverAsync()
     {
         Store = Store.Reload();
@@ -43,6 +59,14 @@ public sealed class ComponentHarness<TData, TMessage> where TData : class, new()
         await Processor.FlushOutboxAsync();
     }
 
+    /// <summary>The reminder fires: recovery runs on the live activation.</summary>
+    public Task TickAsync() => Processor.FlushOutboxAsync(reminderFired: Reminder.Registered);
+
     private MessageProcessor<TData> NewProcessor() =>
-        new(_logic.Component, Store, Publisher, Faults, Reminder, Clock, _options, _logic.Clone, NullLogger.Instance);
+        new(
+            new ComponentIdentity(_logic.Component, _key, _logic.OutputStreams),
+            Store,
+            new LogicHandler<TData, TMessage>(_logic, _key, DeadLetters),
+            _logic.Clone,
+            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, Clock, _options, NullLogger.Instance));
 }

@@ -125,3 +125,61 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
     public void Advance(TimeSpan by) => Now += by;
 }
+
+/// <summary>The incarnation counter: one number per call, never twice (shared by all components of a test, like the database sequence).</summary>
+public sealed class FakeIncarnations : IProducerIncarnations
+{
+    private long _last;
+
+    public Task<long> NextAsync() => Task.FromResult(Interlocked.Increment(ref _last));
+}
+
+/// <summary>The parking table in memory, keyed (receiver, producer, sequence); survives crashes like the database.</summary>
+public sealed class FakeParkingLot : IParkingLot
+{
+    public SortedDictionary<(string Receiver, string Producer, long Sequence), IMessage> Rows { get; } = [];
+
+    public Task<ParkResult> ParkAsync(string receiver, IMessage message)
+    {
+        var key = (receiver, message.ProducerId!, message.Sequence);
+        if (Rows.TryGetValue(key, out var existing))
+        {
+            return Task.FromResult(existing.MessageId == message.MessageId ? ParkResult.AlreadyParked : ParkResult.Conflict);
+        }
+
+        Rows[key] = StateSerializer.Copy(message);
+        return Task.FromResult(ParkResult.Parked);
+    }
+
+    public Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit) =>
+        Task.FromResult<IReadOnlyList<IMessage>>([.. Rows
+            .Where(r => r.Key.Receiver == receiver && r.Key.Producer == producerId && r.Key.Sequence > afterSequence)
+            .Take(limit)
+            .Select(r => r.Value)]);
+
+    public Task RemoveAsync(string receiver, string producerId, long throughSequence, IReadOnlyCollection<long> sequences)
+    {
+        foreach (var key in Rows.Keys.Where(k => k.Receiver == receiver && k.Producer == producerId && (k.Sequence <= throughSequence || sequences.Contains(k.Sequence))).ToList())
+        {
+            Rows.Remove(key);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Rejected messages, as the dead-letter table would hold them (idempotent per message and reason).</summary>
+public sealed class FakeDeadLetters : IDeadLetterSink
+{
+    public List<RejectedMessage> Rejected { get; } = [];
+
+    public Task RejectAsync(RejectedMessage message)
+    {
+        if (!Rejected.Exists(r => r.MessageId == message.MessageId && r.Reason == message.Reason))
+        {
+            Rejected.Add(message);
+        }
+
+        return Task.CompletedTask;
+    }
+}

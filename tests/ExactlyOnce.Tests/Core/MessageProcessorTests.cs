@@ -42,18 +42,22 @@ public sealed class MessageProcessorTests
     }
 
     [Fact]
-    public async Task Should_restore_memory_when_the_write_itself_fails()
+    public async Task Should_refuse_everything_after_a_failed_write_until_a_fresh_activation_reads_storage()
     {
         var add = Add(Filling.Meat);
         _order.Store.FailNextWrite = new TimeoutException("database timeout");
 
-        await Assert.ThrowsAsync<TimeoutException>(() => _order.DeliverAsync(add));
+        var failure = await Assert.ThrowsAsync<StateWriteFailedException>(() => _order.DeliverAsync(add));
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        Assert.True(_order.Processor.IsBroken);
+        // Memory may hold what storage does not: this activation acknowledges nothing more.
+        await Assert.ThrowsAsync<StateWriteFailedException>(() => _order.DeliverAsync(Add(Filling.Mushrooms)));
+        Assert.Empty(_publisher.Published);
 
-        Assert.Empty(_order.Processor.State.Data.Lines);
-        Assert.Empty(_order.Processor.State.Inbox);
-        Assert.Empty(_order.Processor.State.Outbox);
+        await _order.CrashAndRecoverAsync(); // the grain deactivated; the next activation reads storage
         Assert.Equal(ProcessOutcome.Applied, await _order.DeliverAsync(add));
-        Assert.Single(_order.Processor.State.Data.Lines);
+        Assert.Equal([Filling.Meat], _order.Store.Persisted.Data.Lines);
+        Assert.Single(_publisher.Published);
     }
 
     [Fact]
@@ -92,21 +96,35 @@ public sealed class MessageProcessorTests
     }
 
     [Fact]
-    public async Task Should_resend_the_committed_payload_even_after_a_later_message_changed_the_state()
+    public async Task Should_publish_pending_messages_in_sequence_order_with_their_committed_payloads()
     {
         var first = Add(Filling.Meat);
         var second = Add(Filling.Strawberry);
         _faults.ThrowOnceAt(FaultPoints.AfterCommit);
         await Assert.ThrowsAsync<SimulatedFaultException>(() => _order.DeliverAsync(first));
 
-        await _order.DeliverAsync(second); // processed before the re-send of the first
-        await _order.DeliverAsync(first);  // redelivered: re-sends from the outbox
+        // The second commit's dispatch sends the first's pending event before its own: n+1
+        // never goes out while n is pending.
+        await _order.DeliverAsync(second);
+        Assert.Equal(ProcessOutcome.Duplicate, await _order.DeliverAsync(first)); // redelivered: nothing left to send
 
         var events = _publisher.Published.Select(p => (ItemAdded)p.Message).ToList();
         Assert.Equal(2, events.Count);
-        Assert.Equal(2, events[0].LineCount); // the second message's event
-        Assert.Equal(1, events[1].LineCount); // the first one still says 1, as committed
-        Assert.Equal(Filling.Meat, events[1].Filling);
+        Assert.Equal((Filling.Meat, 1, 1L), (events[0].Filling, events[0].LineCount, events[0].Sequence)); // as committed, not recomputed
+        Assert.Equal((Filling.Strawberry, 2, 2L), (events[1].Filling, events[1].LineCount, events[1].Sequence));
+        Assert.Equal(_order.Store.Persisted.ProducerId, events[0].ProducerId);
+    }
+
+    [Fact]
+    public async Task Should_never_publish_a_later_sequence_while_an_earlier_one_is_pending()
+    {
+        await _order.DeliverAsync(Add(Filling.Meat));
+        _publisher.FailNext = true;
+        await Assert.ThrowsAsync<IOException>(() => _order.DeliverAsync(Add(Filling.Mushrooms))); // #2 committed, its publish failed
+        _publisher.FailNext = false;
+        await _order.DeliverAsync(Add(Filling.Strawberry)); // #3: its dispatch must send #2 first
+
+        Assert.Equal([1L, 2L, 3L], _publisher.Published.Select(p => p.Message.Sequence));
     }
 
     [Fact]
@@ -132,15 +150,15 @@ public sealed class MessageProcessorTests
     }
 
     [Fact]
-    public async Task Should_not_acknowledge_and_should_restore_state_when_the_write_is_fenced()
+    public async Task Should_not_acknowledge_and_should_deactivate_when_the_write_is_fenced()
     {
         var add = Add(Filling.Meat);
         _order.Store.FailNextWrite = FakeStore<OrderData>.Conflict();
 
         await Assert.ThrowsAsync<FencedActivationException>(() => _order.DeliverAsync(add));
 
-        Assert.Empty(_order.Processor.State.Data.Lines);
-        Assert.Empty(_order.Processor.State.Inbox);
+        Assert.True(_order.Processor.IsBroken);
+        Assert.Empty(_order.Store.Persisted.Data.Lines);
         Assert.Empty(_publisher.Published);
     }
 

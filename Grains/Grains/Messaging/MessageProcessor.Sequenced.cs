@@ -1,0 +1,283 @@
+using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>
+/// Sequenced exactly-once messages: per producer, a mark (every sequence up to it applied, in
+/// order) and a bounded hold-back buffer of early arrivals, with the parking table beyond it.
+/// </summary>
+public sealed partial class MessageProcessor<TData>
+{
+    private async Task<ProcessOutcome> SequencedAsync(IMessage message)
+    {
+        var producerId = message.ProducerId!;
+        // While ids from before sequencing (or from unsequenced senders) are remembered, they count too.
+        if (_inboxIndex.Contains(message.MessageId))
+        {
+            return await DuplicateAsync(message);
+        }
+
+        if (message.Sequence < 1)
+        {
+            // It cannot take a turn it does not have; no producer's order depends on it.
+            await _handler.RejectAsync(message, $"sequence {message.Sequence} of producer {producerId} is not a position (must be at least 1)");
+            return ProcessOutcome.Rejected;
+        }
+
+        var progress = _store.State.Producers.GetValueOrDefault(producerId);
+        var mark = progress?.Mark ?? 0;
+        if (message.Sequence <= mark)
+        {
+            return await DuplicateAsync(message);
+        }
+
+        if (progress?.Held.Find(h => h.Sequence == message.Sequence) is { } held)
+        {
+            if (held.Message.MessageId != message.MessageId)
+            {
+                return await ConflictAsync(message, held.Message.MessageId);
+            }
+
+            MessagingLog.DuplicateHeld(_logger, _component, message.MessageId, producerId, message.Sequence);
+            Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+            return ProcessOutcome.Duplicate;
+        }
+
+        if (message.Sequence > mark + 1)
+        {
+            var outcome = await HoldAsync(message);
+            Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+            return outcome;
+        }
+
+        var applied = await ApplyInOrderAsync(message);
+        // The messages it unblocks: their failures stay with them, never with this one.
+        await ReleaseReadyAsync();
+        Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        return applied;
+    }
+
+    /// <summary>
+    /// Applies the message whose turn it is (sequence = mark + 1): handle, commit data + mark +
+    /// outbox in one write, dispatch. An invalid message takes its turn as a recorded no-op, so it
+    /// never leaves a hole that would block its producer.
+    /// </summary>
+    private async Task<ProcessOutcome> ApplyInOrderAsync(IMessage message)
+    {
+        var reason = _handler.Validate(message);
+        var outgoing = new OutgoingMessages(_component, message);
+        var newData = reason is null ? _handler.Handle(_clone(_store.State.Data), message, outgoing) : null;
+        Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
+        if (reason is not null)
+        {
+            // Recorded before the commit that skips it (the record is idempotent), so a crash in
+            // between only records it again.
+            await _handler.RejectAsync(message, reason);
+        }
+
+        await PrepareReminderAsync(outgoing.Entries.Count);
+        var entries = await CommitAsync(message.MessageId, async () =>
+        {
+            var sequenced = await SequenceOutgoingAsync(outgoing.Entries);
+            var progress = ProgressOf(message.ProducerId!);
+            progress.Mark = message.Sequence;
+            progress.Held.RemoveAll(h => h.Sequence <= progress.Mark);
+            CommitInMemory(newData ?? _store.State.Data, sequenced);
+            return sequenced;
+        });
+        Faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
+
+        await DispatchPendingAsync();
+        Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
+        MessagingLog.AppliedSequenced(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, entries.Count);
+        return reason is null ? ProcessOutcome.Applied : ProcessOutcome.Rejected;
+    }
+
+    /// <summary>An early arrival: committed to the buffer (or parked when the buffer is full), then acknowledged. Never refused.</summary>
+    private async Task<ProcessOutcome> HoldAsync(IMessage message)
+    {
+        var producerId = message.ProducerId!;
+        var state = _store.State;
+        var progress = state.Producers.GetValueOrDefault(producerId);
+        var heldHere = progress?.Held.Count ?? 0;
+        var heldInAll = state.Producers.Values.Sum(p => p.Held.Count);
+        if (heldHere < _ports.Options.MaxHeldPerProducer && heldInAll < _ports.Options.MaxHeldPerComponent)
+        {
+            await CommitAsync(message.MessageId, () =>
+            {
+                var p = ProgressOf(producerId);
+                var at = p.Held.FindIndex(h => h.Sequence > message.Sequence);
+                p.Held.Insert(at < 0 ? p.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
+                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+            });
+            MessagingLog.Held(_logger, _component, message.MessageId, producerId, message.Sequence, progress?.Mark ?? 0);
+            return ProcessOutcome.Held;
+        }
+
+        // Beyond the buffer: the parking table, keyed (receiver, producer, sequence), written only if absent.
+        var parked = await _ports.Parking.ParkAsync(_identity.Receiver, message);
+        if (parked == ParkResult.Conflict)
+        {
+            return await ConflictAsync(message, existing: null);
+        }
+
+        if (message.Sequence > (progress?.ParkedHigh ?? 0))
+        {
+            await CommitAsync(message.MessageId, () =>
+            {
+                ProgressOf(producerId).ParkedHigh = message.Sequence;
+                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+            });
+        }
+
+        MessagingLog.Parked(_logger, _component, message.MessageId, producerId, message.Sequence);
+        return ProcessOutcome.Parked;
+    }
+
+    /// <summary>A producer's sequence came again under another message id: quarantined, visible, never applied or dropped silently.</summary>
+    private async Task<ProcessOutcome> ConflictAsync(IMessage message, Guid? existing)
+    {
+        var holder = existing is { } id ? $"message {id}" : "another parked message";
+        MessagingLog.SequenceConflict(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, holder);
+        await _handler.RejectAsync(message, $"sequence conflict: producer {message.ProducerId} sequence {message.Sequence} is taken by {holder}");
+        Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
+        return ProcessOutcome.Conflict;
+    }
+
+    /// <summary>
+    /// Applies held (and parked) messages whose turn has come, one at a time, committing each. A
+    /// held message whose handler fails stays held with its failure counted, and the rest of its
+    /// producer's messages wait behind it; the recovery reminder retries it.
+    /// </summary>
+    private async Task ReleaseReadyAsync()
+    {
+        var state = _store.State;
+        foreach (var producerId in state.Producers.Keys.ToList())
+        {
+            while (true)
+            {
+                var progress = state.Producers[producerId];
+                if (progress.Held.Count == 0 || progress.Held[0].Sequence != progress.Mark + 1)
+                {
+                    if (progress.ParkedHigh > 0 && await UnparkAsync(producerId, progress))
+                    {
+                        continue;
+                    }
+
+                    break;
+                }
+
+                var next = progress.Held[0];
+                try
+                {
+                    await ApplyInOrderAsync(next.Message);
+                }
+                catch (Exception ex) when (!IsBroken && progress.Mark < next.Sequence)
+                {
+                    // Not applied (the handler or a fault before the commit): it keeps its place.
+                    await RecordHeldFailureAsync(progress, next, ex);
+                    break;
+                }
+                catch (Exception) when (!IsBroken)
+                {
+                    // Applied and committed, but a fault struck after the commit: the outbox and
+                    // the producer's later messages wait for the next recovery pass.
+                    break;
+                }
+            }
+        }
+
+        if (HasRecoveryWork())
+        {
+            // Whatever is left has no delivery coming back for it (held messages were acknowledged).
+            await EnsureReminderAsync();
+        }
+    }
+
+    private async Task EnsureReminderAsync()
+    {
+        if (!_store.State.FlushReminderRegistered)
+        {
+            await _ports.Reminder.RegisterAsync();
+            _store.State.FlushReminderRegistered = true;
+        }
+    }
+
+    private async Task RecordHeldFailureAsync(ProducerProgress progress, HeldMessage held, Exception failure)
+    {
+        MessagingLog.HeldFailed(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, held.Failures + 1, failure);
+        await EnsureReminderAsync();
+        await CommitAsync(held.Message.MessageId, () =>
+        {
+            progress.Held[0] = held with { Failures = held.Failures + 1, LastError = failure.Message };
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+        });
+    }
+
+    /// <summary>
+    /// Moves the next parked messages of the producer into the buffer; false when none were left.
+    /// Rows at or below the mark (copies that arrived again and were applied directly) are
+    /// removed, and only then is the producer marked as having nothing parked.
+    /// </summary>
+    private async Task<bool> UnparkAsync(string producerId, ProducerProgress progress)
+    {
+        var room = Math.Max(1, _ports.Options.MaxHeldPerProducer - progress.Held.Count);
+        var parked = progress.ParkedHigh > progress.Mark
+            ? await _ports.Parking.ReadAsync(_identity.Receiver, producerId, progress.Mark, room)
+            : [];
+        if (parked.Count == 0)
+        {
+            await _ports.Parking.RemoveAsync(_identity.Receiver, producerId, progress.Mark, []);
+            await CommitAsync(Guid.Empty, () =>
+            {
+                progress.ParkedHigh = 0;
+                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+            });
+            return false;
+        }
+
+        var moved = new List<long>();
+        await CommitAsync(Guid.Empty, () =>
+        {
+            foreach (var message in parked)
+            {
+                if (progress.Held.Exists(h => h.Sequence == message.Sequence))
+                {
+                    continue;
+                }
+
+                var at = progress.Held.FindIndex(h => h.Sequence > message.Sequence);
+                progress.Held.Insert(at < 0 ? progress.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
+                moved.Add(message.Sequence);
+            }
+
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+        });
+
+        // Only after the buffer holding them is stored; stale rows (at or below the mark) go too.
+        await _ports.Parking.RemoveAsync(_identity.Receiver, producerId, progress.Mark, [.. parked.Select(m => m.Sequence)]);
+        MessagingLog.Unparked(_logger, _component, producerId, moved.Count);
+        return moved.Count > 0;
+    }
+
+    private ProducerProgress ProgressOf(string producerId)
+    {
+        var producers = _store.State.Producers;
+        if (!producers.TryGetValue(producerId, out var progress))
+        {
+            progress = new ProducerProgress();
+            producers[producerId] = progress;
+        }
+
+        return progress;
+    }
+
+    /// <summary>True while the reminder must stay: an outbox to send, or a held message whose turn has come.</summary>
+    private bool HasRecoveryWork()
+    {
+        var state = _store.State;
+        return state.Outbox.Count > 0 || state.Producers.Values.Any(p =>
+            (p.Held.Count > 0 && p.Held[0].Sequence == p.Mark + 1) || p.ParkedHigh > p.Mark);
+    }
+}

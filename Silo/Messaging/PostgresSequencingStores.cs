@@ -1,0 +1,90 @@
+using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans.Serialization;
+
+namespace ExactlyOnce.Silo.Messaging;
+
+/// <summary>Producer incarnations from the PostgreSQL sequence ExactlyOnceProducerIncarnation.</summary>
+public sealed class PostgresProducerIncarnations(NpgsqlDataSource database) : IProducerIncarnations
+{
+    public async Task<long> NextAsync()
+    {
+        await using var command = database.CreateCommand("SELECT nextval('ExactlyOnceProducerIncarnation')");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+/// <summary>The parking table ExactlyOnceParkedMessage; payloads in Orleans' binary serialization.</summary>
+public sealed class PostgresParkingLot(NpgsqlDataSource database, string serviceId, Serializer serializer) : IParkingLot
+{
+    public async Task<ParkResult> ParkAsync(string receiver, IMessage message)
+    {
+        // Insert if absent, then tell apart "same message again" from "another message with this sequence".
+        await using var command = database.CreateCommand("""
+            WITH inserted AS (
+                INSERT INTO ExactlyOnceParkedMessage (ServiceId, Receiver, ProducerId, Sequence, MessageId, Payload)
+                VALUES (@service, @receiver, @producer, @sequence, @id, @payload)
+                ON CONFLICT DO NOTHING
+                RETURNING MessageId)
+            SELECT (SELECT count(*) FROM inserted),
+                   (SELECT MessageId FROM ExactlyOnceParkedMessage
+                    WHERE ServiceId = @service AND Receiver = @receiver AND ProducerId = @producer AND Sequence = @sequence)
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("receiver", receiver);
+        command.Parameters.AddWithValue("producer", message.ProducerId!);
+        command.Parameters.AddWithValue("sequence", message.Sequence);
+        command.Parameters.AddWithValue("id", message.MessageId);
+        command.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, serializer.SerializeToArray(message));
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        if (reader.GetInt64(0) == 1)
+        {
+            return ParkResult.Parked;
+        }
+
+        // The CTE's snapshot does not see its own insert; a missing row here means it was just
+        // removed by the receiver itself (not possible inside its own turn), so compare when present.
+        return reader.IsDBNull(1) || reader.GetGuid(1) == message.MessageId ? ParkResult.AlreadyParked : ParkResult.Conflict;
+    }
+
+    public async Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit)
+    {
+        await using var command = database.CreateCommand("""
+            SELECT Payload FROM ExactlyOnceParkedMessage
+            WHERE ServiceId = @service AND Receiver = @receiver AND ProducerId = @producer AND Sequence > @after
+            ORDER BY Sequence
+            LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("receiver", receiver);
+        command.Parameters.AddWithValue("producer", producerId);
+        command.Parameters.AddWithValue("after", afterSequence);
+        command.Parameters.AddWithValue("limit", limit);
+        var messages = new List<IMessage>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            messages.Add(serializer.Deserialize<IMessage>(reader.GetFieldValue<byte[]>(0)) ?? throw new InvalidDataException("a parked payload deserialized to null"));
+        }
+
+        return messages;
+    }
+
+    public async Task RemoveAsync(string receiver, string producerId, long throughSequence, IReadOnlyCollection<long> sequences)
+    {
+        await using var command = database.CreateCommand("""
+            DELETE FROM ExactlyOnceParkedMessage
+            WHERE ServiceId = @service AND Receiver = @receiver AND ProducerId = @producer
+              AND (Sequence <= @through OR Sequence = ANY(@sequences))
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("receiver", receiver);
+        command.Parameters.AddWithValue("producer", producerId);
+        command.Parameters.AddWithValue("through", throughSequence);
+        command.Parameters.AddWithValue("sequences", sequences.ToArray());
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,190 @@
+using ExactlyOnce.Grains.Billing;
+using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Grains.Orders;
+using Xunit.Abstractions;
+
+namespace ExactlyOnce.Tests.Core;
+
+/// <summary>The receiver side of sequenced messages: mark, hold-back, parking, conflicts, no-ops, held failures, state size.</summary>
+public sealed class SequencedReceiverTests(ITestOutputHelper output)
+{
+    private const string Client = "client/cli/7";
+
+    private readonly FakePublisher _events = new();
+    private readonly FakeFaults _faults = new();
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private ComponentHarness<OrderData, OrderCommand> NewOrder(MessagingOptions? options = null) => new(OrderLogic.Instance, _events, _faults, _clock, options);
+
+    private static IMessage Add(long sequence, Filling filling = Filling.Meat) => new AddItem(Guid.NewGuid(), "o1", filling).WithSequence(Client, sequence);
+
+    private static IMessage Remove(long sequence, Filling filling = Filling.Meat) => new RemoveItem(Guid.NewGuid(), "o1", filling).WithSequence(Client, sequence);
+
+    [Fact]
+    public async Task Should_apply_an_add_that_failed_before_the_remove_sent_after_it()
+    {
+        var order = NewOrder();
+        var add = Add(1);
+        var remove = Remove(2);
+        _faults.ThrowOnceAt(FaultPoints.BeforeCommit);
+
+        await Assert.ThrowsAsync<SimulatedFaultException>(() => order.DeliverAsync(add)); // m1 fails
+        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(remove));             // m2 overtakes it: held
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(add));             // m1 again: applied, then m2
+
+        Assert.Empty(order.Store.Persisted.Data.Lines);
+        Assert.Equal(2, order.Store.Persisted.Producers[Client].Mark);
+        Assert.Equal([typeof(ItemAdded), typeof(ItemRemoved)], _events.Published.Select(p => p.Message.GetType()));
+        var bill = new BillData();
+        foreach (var (_, _, message) in _events.Published)
+        {
+            bill = BillingLogic.Instance.Handle(bill, (BillingEvent)message, new OutgoingMessages("billing", message));
+        }
+
+        Assert.Equal(0m, bill.Total);
+    }
+
+    [Fact]
+    public async Task Should_treat_a_copy_at_or_below_the_mark_or_already_held_as_a_duplicate()
+    {
+        var order = NewOrder();
+        var first = Add(1);
+        var third = Add(3);
+        await order.DeliverAsync(first);
+        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(third));
+
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(first));
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(third));
+        Assert.Single(order.Store.Persisted.Data.Lines);
+    }
+
+    [Fact]
+    public async Task Should_quarantine_a_reused_sequence_never_apply_or_drop_it_silently()
+    {
+        var order = NewOrder();
+        await order.DeliverAsync(Add(2));
+        var impostor = Add(2, Filling.Strawberry);
+
+        Assert.Equal(ProcessOutcome.Conflict, await order.DeliverAsync(impostor));
+        var rejected = Assert.Single(order.DeadLetters.Rejected);
+        Assert.Equal(impostor.MessageId, rejected.MessageId);
+        Assert.Contains("sequence conflict", rejected.Reason);
+        await order.DeliverAsync(Add(1));
+        Assert.Equal([Filling.Meat, Filling.Meat], order.Store.Persisted.Data.Lines);
+    }
+
+    [Fact]
+    public async Task Should_apply_an_invalid_sequenced_message_in_order_as_a_recorded_no_op()
+    {
+        var order = NewOrder();
+        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(Add(2)));
+        var invalid = new AddItem(Guid.NewGuid(), "o1", (Filling)99).WithSequence(Client, 1);
+
+        Assert.Equal(ProcessOutcome.Rejected, await order.DeliverAsync(invalid));
+
+        Assert.Equal(invalid.MessageId, Assert.Single(order.DeadLetters.Rejected).MessageId);
+        Assert.Equal(2, order.Store.Persisted.Producers[Client].Mark); // the hole is filled; #2 followed
+        Assert.Equal([Filling.Meat], order.Store.Persisted.Data.Lines);
+    }
+
+    [Fact]
+    public async Task Should_park_beyond_the_buffer_and_apply_everything_in_order_once_the_gap_fills()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldPerProducer = 4, MaxHeldPerComponent = 8 });
+        var messages = Enumerable.Range(1, 20).Select(i => Add(i, (Filling)(1 + (i % 5)))).ToList();
+        foreach (var m in messages.Skip(1))
+        {
+            await order.DeliverAsync(m);
+        }
+
+        Assert.Equal(4, order.Store.Persisted.Producers[Client].Held.Count);
+        Assert.Equal(15, order.Parking.Rows.Count);
+
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(messages[0]));
+
+        Assert.Equal(messages.Select(m => ((AddItem)m).Filling), order.Store.Persisted.Data.Lines);
+        Assert.Equal(20, order.Store.Persisted.Producers[Client].Mark);
+        Assert.Empty(order.Parking.Rows);
+        Assert.Equal(0, order.Store.Persisted.Producers[Client].ParkedHigh);
+    }
+
+    [Fact]
+    public async Task Should_keep_a_failing_held_message_held_without_blaming_the_message_that_filled_the_gap()
+    {
+        var order = NewOrder();
+        var first = Add(1);
+        var second = Add(2, Filling.Mushrooms);
+        await order.DeliverAsync(second);
+        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new InvalidOperationException("handler bug") : null;
+
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first));
+
+        var held = Assert.Single(order.Store.Persisted.Producers[Client].Held);
+        Assert.Equal((2L, 1, "handler bug"), (held.Sequence, held.Failures, held.LastError));
+        Assert.True(order.Reminder.Registered); // nothing else would come back for it
+
+        _faults.Decide = null;
+        await order.TickAsync();
+        Assert.Equal([Filling.Meat, Filling.Mushrooms], order.Store.Persisted.Data.Lines);
+        Assert.Empty(order.Store.Persisted.Producers[Client].Held);
+        Assert.False(order.Reminder.Registered);
+    }
+
+    [Fact]
+    public async Task Should_be_a_new_producer_with_a_new_incarnation_when_the_senders_state_was_cleared()
+    {
+        var incarnations = new FakeIncarnations();
+        var sender = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, _events, _faults, _clock, incarnations: incarnations);
+        await sender.DeliverAsync(Add(1));
+        var cleared = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, _events, _faults, _clock, incarnations: incarnations);
+        await cleared.DeliverAsync(Add(1));
+
+        var (before, after) = (_events.Published[0].Message, _events.Published[1].Message);
+        Assert.Equal(1, before.Sequence);
+        Assert.Equal(1, after.Sequence);
+        Assert.NotEqual(before.ProducerId, after.ProducerId);
+        Assert.StartsWith("grain/order/o1/", after.ProducerId);
+    }
+
+    [Fact]
+    public async Task Should_keep_the_state_write_constant_over_25000_sequenced_messages()
+    {
+        var order = NewOrder();
+        var sizes = new Dictionary<int, (int Whole, int Protocol)>();
+        var messages = Enumerable.Range(1, 25_001).Select(i => i % 2 == 1 ? Add(i) : Remove(i)).ToList();
+        for (var i = 1; i <= 25_000; i++)
+        {
+            // Every 50th is overtaken by the one after it, which then arrives again, as redeliveries do.
+            if (i % 50 == 0 && i < 25_000)
+            {
+                Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(messages[i]));
+            }
+
+            await order.DeliverAsync(messages[i - 1]);
+            if (i is 1_000 or 25_000)
+            {
+                var persisted = order.Store.Persisted;
+                sizes[i] = (StateSerializer.Serialize(persisted).Length, StateSerializer.Serialize(new ComponentState<OrderData>
+                {
+                    Inbox = persisted.Inbox,
+                    Outbox = persisted.Outbox,
+                    Producers = persisted.Producers,
+                    OutputSequences = persisted.OutputSequences,
+                    ProducerId = persisted.ProducerId,
+                }).Length);
+            }
+        }
+
+        var state = order.Store.Persisted;
+        var dedupEntries = state.Producers.Count + state.Producers.Values.Sum(p => p.Held.Count) + state.Inbox.Count;
+        output.WriteLine($"state write after 1,000: {sizes[1_000]} B, after 25,000: {sizes[25_000]} B (whole, protocol part); dedup entries {dedupEntries}");
+        Assert.True(dedupEntries <= 10, $"{dedupEntries} dedup entries");
+        Assert.Equal(25_000, state.Producers[Client].Mark);
+        Assert.Equal(25_000, _events.Published.Count);
+        // Only varints may grow (the mark, the output sequence, the last event's line count): a few bytes.
+        Assert.InRange(sizes[25_000].Whole - sizes[1_000].Whole, 0, 8);
+        Assert.InRange(sizes[25_000].Protocol - sizes[1_000].Protocol, 0, 8);
+    }
+}

@@ -17,6 +17,12 @@ public sealed class MessagingSettings
     /// <summary>Period of the outbox-flush reminder. Default: 1 min.</summary>
     public TimeSpan OutboxFlushPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Age after which a recorded client message still unconfirmed is published by the silos' sweeper. Default: 30 s.</summary>
+    public TimeSpan ClientOutboxSweepAge { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often each silo looks for such messages. Default: 10 s.</summary>
+    public TimeSpan ClientOutboxSweepPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Record every published copy in ExactlyOnceSentMessage (what verification reads). Default: true.</summary>
     public bool RecordSends { get; set; } = true;
 
@@ -66,6 +72,11 @@ public sealed class MessagingSettings
         if (settings.OutboxFlushPeriod < TimeSpan.FromMinutes(1))
         {
             throw new StartupException($"Messaging:{nameof(OutboxFlushPeriod)} must be at least 1 minute (Orleans' shortest reminder period).");
+        }
+
+        if (settings.ClientOutboxSweepAge < TimeSpan.FromSeconds(1) || settings.ClientOutboxSweepPeriod < TimeSpan.FromSeconds(1))
+        {
+            throw new StartupException($"Messaging:{nameof(ClientOutboxSweepAge)} and Messaging:{nameof(ClientOutboxSweepPeriod)} must be at least 1 second.");
         }
 
         return settings;

@@ -2,6 +2,7 @@ using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Faults;
 using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting;
+using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Silo.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -76,6 +77,12 @@ public static class SiloConfiguration
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
             sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         services.AddSingleton<MessagingServices>();
+        services.AddSingleton(messaging);
+        services.AddSingleton(sp => new ClientOutbox(
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
+        services.AddHostedService<ClientOutboxSweeper>();
         return silo;
     }
 }

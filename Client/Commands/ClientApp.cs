@@ -23,6 +23,7 @@ public static class ClientApp
         root.Subcommands.Add(SendCommands.Create());
         root.Subcommands.Add(ShowCommands.Create());
         root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(ResendCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(FaultsCommands.Create());
         root.Subcommands.Add(DeadLetterCommands.Create());

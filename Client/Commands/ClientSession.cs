@@ -1,5 +1,8 @@
 using ExactlyOnce.Client.Output;
 using ExactlyOnce.Hosting;
+using ExactlyOnce.Hosting.Producers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -44,6 +47,13 @@ public sealed class ClientSession : IAsyncDisposable
         }
 
         return _database;
+    }
+
+    /// <summary>The client producers' outbox (needs the database and the cluster client's serializer).</summary>
+    public async Task<ClientOutbox> OutboxAsync(CancellationToken cancellationToken)
+    {
+        var client = await ClientAsync(cancellationToken);
+        return new ClientOutbox(await DatabaseAsync(cancellationToken), ServiceId, client.ServiceProvider.GetRequiredService<Serializer>());
     }
 
     /// <summary>The cluster client, connected on first use.</summary>

@@ -70,11 +70,11 @@ public static class LoadCommand
 /// <summary>Run names become order-id prefixes: keep them short and plain.</summary>
 public static class RunNames
 {
-    public static void Require(string name)
+    public static void Require(string name, string what = "run name")
     {
         if (name.Length is < 1 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            throw new UsageException($"bad run name '{name}': 1 to 64 letters, digits, '-', '_' or '.'");
+            throw new UsageException($"bad {what} '{name}': 1 to 64 letters, digits, '-', '_' or '.'");
         }
     }
 }

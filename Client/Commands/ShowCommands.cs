@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ExactlyOnce.Grains.Billing;
+using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Spectre.Console;
 
@@ -20,10 +21,20 @@ public static class ShowCommands
             var id = Arguments.RequireOrderId(parse.GetValue(orderId));
             var view = await (await session.ClientAsync(ct)).GetGrain<IOrderGrain>(id).GetOrder();
             session.Printer.Result(
-                new { orderId = view.OrderId, lines = view.Lines.Select(l => l.ToString()), inboxSize = view.InboxSize, pendingOutbox = view.PendingOutbox },
+                new
+                {
+                    orderId = view.OrderId,
+                    lines = view.Lines.Select(l => l.ToString()),
+                    inboxSize = view.InboxSize,
+                    pendingOutbox = view.PendingOutbox,
+                    dedupEntries = view.Protocol?.DedupEntries,
+                    producers = Producers(view.Protocol),
+                    stateBytes = StateBytes(view.Protocol),
+                },
                 console =>
                 {
-                    console.MarkupLine($"order [bold]{Markup.Escape(view.OrderId)}[/]: {view.Lines.Count} line(s), inbox {view.InboxSize} id(s), {view.PendingOutbox.Count} pending outgoing");
+                    console.MarkupLine($"order [bold]{Markup.Escape(view.OrderId)}[/]: {view.Lines.Count} line(s), {view.PendingOutbox.Count} pending outgoing");
+                    WriteProtocol(console, view.Protocol);
                     for (var i = 0; i < view.Lines.Count; i++)
                     {
                         console.WriteLine($"  {i + 1,3}. {view.Lines[i]}");
@@ -46,14 +57,42 @@ public static class ShowCommands
                     total = view.Total,
                     inboxSize = view.InboxSize,
                     pendingOutbox = view.PendingOutbox,
+                    dedupEntries = view.Protocol?.DedupEntries,
+                    producers = Producers(view.Protocol),
+                    stateBytes = StateBytes(view.Protocol),
                 },
-                console => console.Write(BillTable(view)));
+                console =>
+                {
+                    console.Write(BillTable(view));
+                    WriteProtocol(console, view.Protocol);
+                });
             return ClientApp.ExitOk;
         });
 
         show.Subcommands.Add(order);
         show.Subcommands.Add(billing);
         return show;
+    }
+
+    private static object? Producers(ProtocolView? protocol) =>
+        protocol?.Producers.Select(p => new { id = p.ProducerId, mark = p.Mark, held = p.Held, parkedUpTo = p.ParkedHigh, blocked = p.Blocked, heldFailures = p.HeldFailures, lastError = p.LastError });
+
+    private static object? StateBytes(ProtocolView? protocol) =>
+        protocol is null ? null : new { total = protocol.StateBytes, data = protocol.DataBytes, protocol = protocol.ProtocolBytes };
+
+    private static void WriteProtocol(IAnsiConsole console, ProtocolView? protocol)
+    {
+        if (protocol is null)
+        {
+            return;
+        }
+
+        console.WriteLine($"  dedup entries {protocol.DedupEntries} ({protocol.Producers.Count} producer(s), {protocol.FallbackIds} fallback id(s)); stored state {protocol.StateBytes} B: data {protocol.DataBytes} B, protocol {protocol.ProtocolBytes} B");
+        foreach (var p in protocol.Producers)
+        {
+            var waiting = p.Blocked ? $", waiting for #{p.Mark + 1}: {p.Held} held{(p.ParkedHigh > p.Mark ? $", parked up to #{p.ParkedHigh}" : "")}{(p.HeldFailures > 0 ? $", {p.HeldFailures} failure(s): {p.LastError}" : "")}" : "";
+            console.WriteLine($"  producer {p.ProducerId}: applied through #{p.Mark}{waiting}");
+        }
     }
 
     private static Table BillTable(BillView view)

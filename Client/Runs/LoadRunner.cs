@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using ExactlyOnce.Client.Commands;
+using ExactlyOnce.Client.Producers;
+using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using Orleans.Runtime;
@@ -9,33 +11,77 @@ namespace ExactlyOnce.Client.Runs;
 /// <summary>Records a run, then publishes its copies (with a progress bar and an optional rate limit).</summary>
 public static class LoadRunner
 {
+    /// <summary>Messages recorded (numbered) per transaction, just before they are published.</summary>
+    private const int RecordChunk = 100;
+
     public static async Task RunAsync(ClientSession session, RunRecord run, double? ratePerSecond, int seed, CancellationToken cancellationToken)
     {
         var client = await session.ClientAsync(cancellationToken);
         var store = new RunStore(await session.DatabaseAsync(cancellationToken), session.ServiceId);
+        var outbox = run.Mode == DeliveryMode.ExactlyOnce ? await session.OutboxAsync(cancellationToken) : null;
+        // An exactly-once run is a producer of its own: a new incarnation, even for a name used before.
+        if (outbox is not null)
+        {
+            run = run with { ProducerId = await outbox.NewRunProducerAsync(run.Name, cancellationToken) };
+        }
+
         // Recorded first: a published message is always known to 'verify', even if this process dies.
         await store.CreateAsync(run, cancellationToken);
 
         var provider = client.GetStreamProvider(OrleansNames.StreamProvider);
         var sequence = Workload.SendSequence(run, seed);
+        var recorded = new Dictionary<Guid, ClientRecord>();
         var clock = Stopwatch.StartNew();
         await session.Printer.WithProgressAsync($"load {run.Name}", sequence.Count, async report =>
         {
-            for (var i = 0; i < sequence.Count; i++)
+            for (var start = 0; start < sequence.Count; start += RecordChunk)
             {
-                var m = sequence[i];
-                await PublishWithRetryAsync(
-                    () => provider.GetStream<OrderCommand>(StreamId.Create(StreamNamespaces.Orders, m.OrderId))
-                        .OnNextAsync(new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode)),
-                    session, cancellationToken);
-                report(i + 1);
-                if (ratePerSecond is { } rate)
+                var chunk = sequence.Skip(start).Take(RecordChunk).ToList();
+                if (outbox is not null)
                 {
-                    var due = TimeSpan.FromSeconds((i + 1) / rate) - clock.Elapsed;
-                    if (due > TimeSpan.Zero)
+                    // Numbered per order in send order and recorded before any of them is published.
+                    var fresh = chunk.Where(m => !recorded.ContainsKey(m.MessageId)).DistinctBy(m => m.MessageId)
+                        .Select(m => (StreamNamespaces.Orders, m.OrderId, (IMessage)new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode)))
+                        .ToList();
+                    foreach (var record in await WithRetryAsync(() => outbox.RecordAsync(run.ProducerId!, fresh, cancellationToken), session, cancellationToken))
                     {
-                        await Task.Delay(due, cancellationToken);
+                        recorded[record.Message.MessageId] = record;
                     }
+
+                    ClientPublishing.CrashIfArmed("after-record");
+                }
+
+                for (var i = 0; i < chunk.Count; i++)
+                {
+                    var m = chunk[i];
+                    IMessage message = outbox is null ? new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode) : recorded[m.MessageId].Message;
+                    await WithRetryAsync(
+                        async () =>
+                        {
+                            await provider.GetStream<object>(StreamId.Create(StreamNamespaces.Orders, m.OrderId)).OnNextAsync(message);
+                            return true;
+                        },
+                        session, cancellationToken);
+                    report(start + i + 1);
+                    if (ratePerSecond is { } rate)
+                    {
+                        var due = TimeSpan.FromSeconds((start + i + 1) / rate) - clock.Elapsed;
+                        if (due > TimeSpan.Zero)
+                        {
+                            await Task.Delay(due, cancellationToken);
+                        }
+                    }
+                }
+
+                if (outbox is not null)
+                {
+                    await WithRetryAsync(
+                        async () =>
+                        {
+                            await outbox.MarkPublishedAsync([.. chunk.Select(m => m.MessageId).Distinct()], cancellationToken);
+                            return true;
+                        },
+                        session, cancellationToken);
                 }
             }
         });
@@ -44,20 +90,20 @@ public static class LoadRunner
     }
 
     /// <summary>
-    /// A retrying sender: a failed publish (database restarting, say) is sent again with the same
-    /// id, which is exactly the duplicate the receivers are built to absorb.
+    /// A retrying sender: a failed publish or record (database restarting, say) is tried again;
+    /// a publish goes again with the same id and sequence, which is exactly the duplicate the
+    /// receivers are built to absorb.
     /// </summary>
-    private static async Task PublishWithRetryAsync(Func<Task> publish, ClientSession session, CancellationToken cancellationToken)
+    private static async Task<T> WithRetryAsync<T>(Func<Task<T>> action, ClientSession session, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
             try
             {
-                await publish();
-                return;
+                return await action();
             }
-            catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is not OperationCanceledException && ex is not DuplicateClientMessageException && DateTime.UtcNow < deadline)
             {
                 session.Printer.Note($"publish failed, retrying with the same id: {ex.Message.Split('\n', 2)[0]}");
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);

@@ -3,7 +3,7 @@ using ExactlyOnce.Grains.Messages;
 namespace ExactlyOnce.Client.Runs;
 
 /// <summary>A recorded workload: what 'load' sent, for 'verify' to check.</summary>
-public sealed record RunRecord(string Name, DeliveryMode Mode, int Orders, int Items, double Duplicates, IReadOnlyList<RunMessage> Messages)
+public sealed record RunRecord(string Name, DeliveryMode Mode, int Orders, int Items, double Duplicates, IReadOnlyList<RunMessage> Messages, string? ProducerId = null)
 {
     /// <summary>Copies published in all (originals and re-sends).</summary>
     public int SentCopies => Messages.Sum(m => m.Copies);

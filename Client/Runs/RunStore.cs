@@ -14,8 +14,8 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var insert = new NpgsqlCommand("""
-            INSERT INTO ExactlyOnceRun (ServiceId, Name, Mode, Orders, Items, Duplicates)
-            VALUES (@service, @name, @mode, @orders, @items, @duplicates)
+            INSERT INTO ExactlyOnceRun (ServiceId, Name, Mode, Orders, Items, Duplicates, ProducerId)
+            VALUES (@service, @name, @mode, @orders, @items, @duplicates, @producer)
             ON CONFLICT DO NOTHING
             """, connection, transaction))
         {
@@ -25,6 +25,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
             insert.Parameters.AddWithValue("orders", run.Orders);
             insert.Parameters.AddWithValue("items", run.Items);
             insert.Parameters.AddWithValue("duplicates", run.Duplicates);
+            insert.Parameters.AddWithValue("producer", run.ProducerId is { } producer ? producer : DBNull.Value);
             if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 throw new UsageException($"run '{run.Name}' exists already; choose another --run name");
@@ -61,7 +62,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
     /// <summary>Loads a run; throws <see cref="UsageException"/> for an unknown name.</summary>
     public async Task<RunRecord> LoadAsync(string name, CancellationToken cancellationToken)
     {
-        await using var head = database.CreateCommand("SELECT Mode, Orders, Items, Duplicates FROM ExactlyOnceRun WHERE ServiceId = @service AND Name = @name");
+        await using var head = database.CreateCommand("SELECT Mode, Orders, Items, Duplicates, ProducerId FROM ExactlyOnceRun WHERE ServiceId = @service AND Name = @name");
         head.Parameters.AddWithValue("service", serviceId);
         head.Parameters.AddWithValue("name", name);
         await using var reader = await head.ExecuteReaderAsync(cancellationToken);
@@ -72,6 +73,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
 
         var mode = Arguments.ParseMode(reader.GetString(0));
         var (orders, items, duplicates) = (reader.GetInt32(1), reader.GetInt32(2), reader.GetDouble(3));
+        var producerId = reader.IsDBNull(4) ? null : reader.GetString(4);
         await reader.DisposeAsync();
 
         await using var body = database.CreateCommand("""
@@ -87,6 +89,6 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
             messages.Add(new RunMessage(rows.GetInt32(0), rows.GetGuid(1), rows.GetString(2), Enum.Parse<Filling>(rows.GetString(3)), rows.GetInt32(4)));
         }
 
-        return new RunRecord(name, mode, orders, items, duplicates, messages);
+        return new RunRecord(name, mode, orders, items, duplicates, messages, producerId);
     }
 }

@@ -67,3 +67,6 @@ CREATE TABLE IF NOT EXISTS ExactlyOnceParkedMessage
     ParkedOn    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ServiceId, Receiver, ProducerId, Sequence)
 );
+
+-- A load run is a producer: the run record names it, so 'resend --run' finds its recorded messages.
+ALTER TABLE IF EXISTS ExactlyOnceRun ADD COLUMN IF NOT EXISTS ProducerId text NULL;

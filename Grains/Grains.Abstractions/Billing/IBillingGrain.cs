@@ -1,4 +1,5 @@
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Orleans.Concurrency;
 
@@ -19,7 +20,8 @@ public sealed record BillView(
     [property: Id(1)] IReadOnlyList<BillItem> Items,
     [property: Id(2)] decimal Total,
     [property: Id(3)] int InboxSize,
-    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox);
+    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox,
+    [property: Id(5)] ProtocolView? Protocol = null);
 
 /// <summary>One applied billing event.</summary>
 [GenerateSerializer, Immutable, Alias("bill-item")]

@@ -1,4 +1,5 @@
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
 using Orleans.Concurrency;
 
 namespace ExactlyOnce.Grains.Orders;
@@ -17,7 +18,8 @@ public sealed record OrderView(
     [property: Id(0)] string OrderId,
     [property: Id(1)] IReadOnlyList<Filling> Lines,
     [property: Id(2)] int InboxSize,
-    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox);
+    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox,
+    [property: Id(4)] ProtocolView? Protocol = null);
 
 /// <summary>An outgoing message committed but not yet confirmed as sent.</summary>
 [GenerateSerializer, Immutable, Alias("pending-message")]

@@ -25,6 +25,6 @@ public sealed class BillingGrain(
     public Task<BillView> GetBill()
     {
         var s = _messaging.Processor.State;
-        return Task.FromResult(new BillView(this.GetPrimaryKeyString(), [.. s.Data.Items], s.Data.Total, s.Inbox.Count, PendingMessages.From(s.Outbox)));
+        return Task.FromResult(new BillView(this.GetPrimaryKeyString(), [.. s.Data.Items], s.Data.Total, s.Inbox.Count, PendingMessages.From(s.Outbox), _messaging.DescribeProtocol()));
     }
 }

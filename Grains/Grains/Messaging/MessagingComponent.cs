@@ -1,6 +1,7 @@
 using ExactlyOnce.Grains.Messages;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Orleans.Streams;
 
 namespace ExactlyOnce.Grains.Messaging;
@@ -21,6 +22,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     private readonly ILogger _logger;
     private readonly string _key;
     private readonly IStreamProvider _streams;
+    private readonly IGrainStorageSerializer _sizes;
 
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
     {
@@ -29,6 +31,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
         _key = grain.GetPrimaryKeyString();
         _logger = services.Loggers.CreateLogger($"ExactlyOnce.{logic.Component}");
         _streams = grain.GetStreamProvider(OrleansNames.StreamProvider);
+        _sizes = services.StorageSerializer;
         _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
         Processor = new MessageProcessor<TData>(
             new ComponentIdentity(logic.Component, _key, logic.OutputStreams),
@@ -44,6 +47,19 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
                 services.Clock,
                 services.Options,
                 _logger));
+    }
+
+    /// <summary>The protocol part of the state as read model, with stored sizes measured by the storage's own serializer.</summary>
+    public ProtocolView DescribeProtocol()
+    {
+        var state = Processor.State;
+        return new ProtocolView(
+            [.. state.Producers.Select(p => new ProducerView(
+                p.Key, p.Value.Mark, p.Value.Held.Count, p.Value.ParkedHigh, p.Value.Held.Sum(h => h.Failures), p.Value.Held.FirstOrDefault(h => h.LastError is not null)?.LastError))],
+            state.Inbox.Count,
+            _sizes.Serialize(state).ToArray().Length,
+            _sizes.Serialize(state.Data).ToArray().Length,
+            state.ProducerId);
     }
 
     /// <summary>The protocol engine of this activation.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace ExactlyOnce.Grains.Messaging;
 
@@ -12,6 +13,7 @@ public sealed class MessagingServices(
     ISentMessageLog sentLog,
     IProducerIncarnations incarnations,
     IParkingLot parking,
+    IGrainStorageSerializer storageSerializer,
     ILoggerFactory loggers)
 {
     public IFaultInjector Faults { get; } = faults;
@@ -27,6 +29,9 @@ public sealed class MessagingServices(
     public IProducerIncarnations Incarnations { get; } = incarnations;
 
     public IParkingLot Parking { get; } = parking;
+
+    /// <summary>The serializer grain storage uses by default: to report stored sizes.</summary>
+    public IGrainStorageSerializer StorageSerializer { get; } = storageSerializer;
 
     public ILoggerFactory Loggers { get; } = loggers;
 }

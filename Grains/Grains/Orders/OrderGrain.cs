@@ -25,6 +25,6 @@ public sealed class OrderGrain(
     public Task<OrderView> GetOrder()
     {
         var s = _messaging.Processor.State;
-        return Task.FromResult(new OrderView(this.GetPrimaryKeyString(), [.. s.Data.Lines], s.Inbox.Count, PendingMessages.From(s.Outbox)));
+        return Task.FromResult(new OrderView(this.GetPrimaryKeyString(), [.. s.Data.Lines], s.Inbox.Count, PendingMessages.From(s.Outbox), _messaging.DescribeProtocol()));
     }
 }

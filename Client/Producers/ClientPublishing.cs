@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using ExactlyOnce.Grains;
+using ExactlyOnce.Hosting.Producers;
+using Orleans.Runtime;
+
+namespace ExactlyOnce.Client.Producers;
+
+/// <summary>Publishing recorded client messages: the copies a sender makes, first sends and re-sends alike.</summary>
+public static class ClientPublishing
+{
+    /// <summary>Environment switch for the crash tests: <c>after-record</c> kills this process between recording and publishing.</summary>
+    public const string CrashVariable = "EXACTLYONCE_CLIENT_CRASH";
+
+    /// <summary>Publishes the recorded copy to its stream.</summary>
+    public static Task PublishAsync(IClusterClient client, ClientRecord record) =>
+        client.GetStreamProvider(OrleansNames.StreamProvider)
+            .GetStream<object>(StreamId.Create(record.StreamNamespace, record.StreamKey))
+            .OnNextAsync(record.Message);
+
+    /// <summary>The crash point between recording and publishing, when armed (a real SIGKILL of this process).</summary>
+    public static void CrashIfArmed(string point)
+    {
+        if (Environment.GetEnvironmentVariable(CrashVariable) == point)
+        {
+            Console.Error.WriteLine($"client: crash point '{point}' armed, killing this process");
+            Process.GetCurrentProcess().Kill();
+        }
+    }
+}

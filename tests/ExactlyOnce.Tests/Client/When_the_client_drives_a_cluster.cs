@@ -31,7 +31,8 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
         var order = (await OkAsync("show", "order", "cli-1", "--json")).Json;
 
         Assert.Equal(["Meat", "Strawberry"], order.GetProperty("lines").EnumerateArray().Select(l => l.GetString()));
-        Assert.Equal(2, order.GetProperty("inboxSize").GetInt32());
+        Assert.Equal(0, order.GetProperty("inboxSize").GetInt32()); // sequenced: no id is remembered
+        Assert.Equal(1, order.GetProperty("dedupEntries").GetInt32()); // one mark, for producer 'cli'
         Assert.Equal(0, order.GetProperty("pendingOutbox").GetArrayLength());
         Assert.Equal(85m, bill.GetProperty("total").GetDecimal());
         var item = bill.GetProperty("items")[0];

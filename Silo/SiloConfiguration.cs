@@ -33,7 +33,7 @@ public static class SiloConfiguration
             o.Invariant = StreamingExtensions.NpgsqlInvariant;
             o.ConnectionString = connectionString;
         });
-        silo.AddAdoNetGrainStorage(OrleansNames.GrainStorage, o =>
+        silo.AddDistinctKeyAdoNetGrainStorage(OrleansNames.GrainStorage, o =>
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;
             o.ConnectionString = connectionString;

@@ -178,4 +178,61 @@ public sealed class StorageKeysTests
             }
         }
     }
+
+    [Fact]
+    public async Task Should_forward_every_call_to_the_inner_storage_with_the_storage_key()
+    {
+        var inner = new RecordingStorage();
+        IGrainStorage storage = new DistinctKeyGrainStorage(inner);
+        var state = new GrainState<int>();
+        var kept = GrainId.Create(Order, "1");
+        var folded = GrainId.Create(Order, "01");
+        using var cancellation = new CancellationTokenSource();
+
+        await storage.ReadStateAsync("order", kept, state);
+        await storage.WriteStateAsync("order", folded, state);
+        await storage.ClearStateAsync("order", folded, state);
+        await storage.ReadStateAsync("order", folded, state, cancellation.Token);
+        await storage.WriteStateAsync("order", kept, state, cancellation.Token);
+        await storage.ClearStateAsync("order", folded, state, cancellation.Token);
+
+        Assert.Equal(
+            new (string, string, string, bool)[]
+            {
+                ("read", "order", "order/1", false),
+                ("write", "order", "order/~01", false),
+                ("clear", "order", "order/~01", false),
+                ("read", "order", "order/~01", true),
+                ("write", "order", "order/1", true),
+                ("clear", "order", "order/~01", true),
+            },
+            inner.Calls);
+    }
+
+    /// <summary>Records (operation, state name, grain id, whether the caller's token arrived).</summary>
+    private sealed class RecordingStorage : IGrainStorage
+    {
+        public List<(string, string, string, bool)> Calls { get; } = [];
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record("read", stateName, grainId, false);
+
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
+            Record("read", stateName, grainId, cancellationToken.CanBeCanceled);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record("write", stateName, grainId, false);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
+            Record("write", stateName, grainId, cancellationToken.CanBeCanceled);
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => Record("clear", stateName, grainId, false);
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken) =>
+            Record("clear", stateName, grainId, cancellationToken.CanBeCanceled);
+
+        private Task Record(string operation, string stateName, GrainId grainId, bool token)
+        {
+            Calls.Add((operation, stateName, grainId.ToString(), token));
+            return Task.CompletedTask;
+        }
+    }
 }

@@ -1,0 +1,30 @@
+using ExactlyOnce.Silo.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+
+// In the namespace of SiloConfiguration, its only caller, like Orleans' own hosting extensions.
+namespace ExactlyOnce.Silo;
+
+/// <summary>Registration of <see cref="DistinctKeyGrainStorage"/> over ADO.NET grain storage.</summary>
+public static class DistinctKeyGrainStorageExtensions
+{
+    /// <summary>The name the ADO.NET storage behind the storage named <paramref name="name"/> is registered under.</summary>
+    public static string InnerName(string name) => $"{name}-adonet";
+
+    /// <summary>
+    /// ADO.NET grain storage under <see cref="InnerName"/> (a keyed <see cref="IGrainStorage"/>
+    /// and a silo lifecycle participant, which loads its queries), and under
+    /// <paramref name="name"/> the <see cref="DistinctKeyGrainStorage"/> over it, which is what
+    /// <c>[PersistentState(state, name)]</c> resolves. The provider name is not part of a stored
+    /// state's identity, so rows written before the decorator existed are found by the inner storage.
+    /// </summary>
+    public static ISiloBuilder AddDistinctKeyAdoNetGrainStorage(this ISiloBuilder silo, string name, Action<AdoNetGrainStorageOptions> configureOptions)
+    {
+        var innerName = InnerName(name);
+        silo.AddAdoNetGrainStorage(innerName, configureOptions);
+        silo.Services.AddGrainStorage(name, (services, _) => new DistinctKeyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(innerName)));
+        return silo;
+    }
+}

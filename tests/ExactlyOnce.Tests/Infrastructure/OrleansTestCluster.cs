@@ -12,7 +12,8 @@ namespace ExactlyOnce.Tests.Infrastructure;
 /// </summary>
 public static class OrleansTestCluster
 {
-    private const string ConnectionKey = "ConnectionStrings:Orleans";
+    /// <summary>Host configuration key of the connection string, readable by silo configurators.</summary>
+    public const string ConnectionKey = "ConnectionStrings:Orleans";
 
     /// <summary>Stream settings that keep redelivery tests short.</summary>
     public static StreamSettings FastStreams => new()
@@ -23,7 +24,18 @@ public static class OrleansTestCluster
         MaxAttempts = 5,
     };
 
-    public static async Task<TestCluster> DeployAsync(string connectionString, int silos, string? serviceId = null)
+    public static Task<TestCluster> DeployAsync(string connectionString, int silos, string? serviceId = null) =>
+        DeployAsync(connectionString, silos, serviceId, _ => { });
+
+    /// <summary>
+    /// As <see cref="DeployAsync(string, int, string?)"/>, with <typeparamref name="TSiloOverride"/>
+    /// configuring every silo after the production wiring (to stand in for an older release, say).
+    /// </summary>
+    public static Task<TestCluster> DeployAsync<TSiloOverride>(string connectionString, int silos, string? serviceId = null)
+        where TSiloOverride : ISiloConfigurator, new() =>
+        DeployAsync(connectionString, silos, serviceId, b => b.AddSiloBuilderConfigurator<TSiloOverride>());
+
+    private static async Task<TestCluster> DeployAsync(string connectionString, int silos, string? serviceId, Action<TestClusterBuilder> configure)
     {
         var builder = new TestClusterBuilder((short)silos);
         builder.Options.UseTestClusterMembership = false;
@@ -35,6 +47,7 @@ public static class OrleansTestCluster
         }));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        configure(builder);
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

@@ -14,6 +14,15 @@ public sealed class MessagingSettings
     /// <summary>Most ids one component keeps in its inbox. Default: 20,000.</summary>
     public int MaxInboxEntries { get; set; } = 20_000;
 
+    /// <summary>Early arrivals of one producer kept in a component's state; more go to the parking table. Default: 64.</summary>
+    public int MaxHeldPerProducer { get; set; } = 64;
+
+    /// <summary>Early arrivals of all producers kept in one component's state. Default: 256.</summary>
+    public int MaxHeldPerComponent { get; set; } = 256;
+
+    /// <summary>Failed attempts after which a held message goes to the dead letters. Default: 5.</summary>
+    public int MaxHeldFailures { get; set; } = 5;
+
     /// <summary>Period of the outbox-flush reminder. Default: 1 min.</summary>
     public TimeSpan OutboxFlushPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -59,6 +68,12 @@ public sealed class MessagingSettings
             }
         }
 
+        if (settings.MaxHeldPerProducer < 1 || settings.MaxHeldPerComponent < settings.MaxHeldPerProducer || settings.MaxHeldFailures < 1)
+        {
+            throw new StartupException(
+                $"Messaging:{nameof(MaxHeldPerProducer)} and Messaging:{nameof(MaxHeldFailures)} must be at least 1, and Messaging:{nameof(MaxHeldPerComponent)} at least Messaging:{nameof(MaxHeldPerProducer)}.");
+        }
+
         if (settings.MaxInboxEntries < 1)
         {
             throw new StartupException($"Messaging:{nameof(MaxInboxEntries)} must be at least 1.");
@@ -88,5 +103,8 @@ public sealed class MessagingSettings
         InboxRetention = InboxPolicy.RetentionFor(streams.ExpiryTimeout, streams.VisibilityTimeout, streams.MaxEventDeliveryTime, InboxSafetyMargin),
         MaxInboxEntries = MaxInboxEntries,
         OutboxFlushPeriod = OutboxFlushPeriod,
+        MaxHeldPerProducer = MaxHeldPerProducer,
+        MaxHeldPerComponent = MaxHeldPerComponent,
+        MaxHeldFailures = MaxHeldFailures,
     };
 }

@@ -60,7 +60,9 @@ public static class SiloConfiguration
         services.AddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
         services.AddHostedService<FaultSettingsPoller>();
         services.AddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(
-            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+            sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         if (messaging.RecordSends)
         {
             services.AddSingleton<ISentMessageLog>(sp => new PostgresSentMessageLog(

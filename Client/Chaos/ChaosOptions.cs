@@ -20,4 +20,5 @@ public sealed record ChaosOptions(
     int BasePort,
     string Run,
     TimeSpan DrainTimeout,
-    TimeSpan DrainBound);
+    TimeSpan DrainBound,
+    double Removes = 0);

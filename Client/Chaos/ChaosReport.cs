@@ -19,6 +19,7 @@ public sealed record ChaosReport(
     int Duplicated,
     int Ghost,
     int Inconsistent,
+    int Reordered,
     long StreamDeadLetters,
     bool Quiescent,
     bool DrainedWithinBound,

@@ -50,7 +50,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             using var stopMonitor = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var monitor = RestartCrashedSilosAsync(stopMonitor.Token);
 
-            var workload = Workload.Create(options.Run, options.Mode, options.Orders, options.Items, options.Duplicates, seed: Environment.TickCount);
+            var workload = Workload.Create(options.Run, options.Mode, options.Orders, options.Items, options.Duplicates, seed: Environment.TickCount, removes: options.Removes);
             var loadClock = Stopwatch.StartNew();
             var load = LoadRunner.RunAsync(session, workload, ratePerSecond: null, seed: Environment.TickCount, cancellationToken)
                 .ContinueWith(t => { loadClock.Stop(); return t; }, TaskScheduler.Default).Unwrap();
@@ -78,7 +78,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
                 options.Run, report.Mode, options.Silos, report.Sent, report.Unique, _kills, _crashRestarts,
                 options.RestartDatabase ? 1 : 0, fired, Math.Round(loadClock.Elapsed.TotalSeconds, 1), Math.Round(drained, 1),
                 options.DrainBound.TotalSeconds, recoverySeconds, report.Lost, report.Duplicated, report.Ghost, report.Inconsistent,
-                deadLetters, report.Quiescent, withinBound, report.Ok && withinBound);
+                report.Reordered, deadLetters, report.Quiescent, withinBound, report.Ok && withinBound);
         }
         finally
         {

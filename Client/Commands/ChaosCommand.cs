@@ -13,6 +13,7 @@ public static class ChaosCommand
         var orders = new Option<int>("--orders") { Description = "Orders. Default: 20.", DefaultValueFactory = _ => 20 };
         var items = new Option<int>("--items") { Description = "Adds per order. Default: 100.", DefaultValueFactory = _ => 100 };
         var duplicates = new Option<double>("--duplicates") { Description = "Fraction re-sent with the same id. Default: 0.1.", DefaultValueFactory = _ => 0.1 };
+        var removes = new Option<double>("--removes") { Description = "Fraction of commands that remove a filling sent before (order matters then). Default: 0.", DefaultValueFactory = _ => 0 };
         var mode = new Option<string?>("--mode") { Description = "exactly-once (default), at-least-once or at-most-once." };
         var kills = new Option<int>("--kills") { Description = "kill -9 of a random silo, each followed by a restart. Default: 5.", DefaultValueFactory = _ => 5 };
         var interval = new Option<double>("--kill-interval") { Description = "Seconds between kills. Default: 8.", DefaultValueFactory = _ => 8 };
@@ -27,7 +28,7 @@ public static class ChaosCommand
         var bound = new Option<int>("--drain-bound") { Description = "The run fails if draining after the last fault takes longer (seconds). Default: 180.", DefaultValueFactory = _ => 180 };
         var command = new Command("chaos", "Start silo processes, run a load while killing silos with kill -9 (and optionally restarting PostgreSQL), then verify.")
         {
-            silos, orders, items, duplicates, mode, kills, interval, restartDelay, faults, restartDb, restartDbCommand, siloDll, basePort, run, timeout, bound,
+            silos, orders, items, duplicates, mode, kills, interval, restartDelay, faults, restartDb, restartDbCommand, siloDll, basePort, run, timeout, bound, removes,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -41,6 +42,7 @@ public static class ChaosCommand
             Arguments.RequireRange(parse.GetValue(bound), 1, 86_400, "--drain-bound");
             var d = parse.GetValue(duplicates);
             Arguments.RequireFraction(d, "--duplicates");
+            Arguments.RequireFraction(parse.GetValue(removes), "--removes");
 
             if (parse.GetValue(interval) is var i && (i < 0.1 || i > 3600) || parse.GetValue(restartDelay) is < 0 or > 3600)
             {
@@ -58,7 +60,7 @@ public static class ChaosCommand
                 parse.GetValue(kills), TimeSpan.FromSeconds(parse.GetValue(interval)), TimeSpan.FromSeconds(parse.GetValue(restartDelay)),
                 (parse.GetValue(faults) ?? []).Select(Arguments.ParseFaultRule).ToList(), parse.GetValue(restartDb),
                 parse.GetValue(restartDbCommand) ?? RepoPaths.DefaultDatabaseRestartCommand(), dll, parse.GetValue(basePort), name,
-                TimeSpan.FromSeconds(parse.GetValue(timeout)), TimeSpan.FromSeconds(parse.GetValue(bound)));
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), TimeSpan.FromSeconds(parse.GetValue(bound)), parse.GetValue(removes));
             if (options.RestartDatabase && options.DatabaseRestartCommand is null)
             {
                 throw new UsageException("--restart-db needs --db-restart-command (scripts/pg.sh was not found)");
@@ -88,7 +90,7 @@ public static class ChaosCommand
         table.AddRow("load duration", $"{r.LoadSeconds} s");
         table.AddRow("per kill: s until all in flight at the kill were processed", string.Join(", ", r.RecoverySecondsPerKill.Select(s => s is null ? "-" : $"{s} s")));
         table.AddRow("time to quiescence after last fault", $"{r.SecondsToQuiescenceAfterLastFault} s (bound {r.DrainBoundSeconds} s)");
-        table.AddRow("lost / duplicated / ghost / inconsistent", $"{r.Lost} / {r.Duplicated} / {r.Ghost} / {r.Inconsistent}");
+        table.AddRow("lost / duplicated / ghost / inconsistent / reordered", $"{r.Lost} / {r.Duplicated} / {r.Ghost} / {r.Inconsistent} / {r.Reordered}");
         table.AddRow("stream dead letters", $"{r.StreamDeadLetters}");
         table.AddRow("verdict", r.Ok ? "[green]OK[/]" : "[red]FAILED[/]");
         console.Write(table);

@@ -22,8 +22,26 @@ public static class DeadLetterCommands
             var database = await session.DatabaseAsync(ct);
             var stream = await ReadStreamDeadLettersAsync(database, session.ServiceId, ct);
             var rejected = await ReadRejectedAsync(database, session.ServiceId, ct);
-            session.Printer.Result(new { stream, rejected }, console =>
+            var sequencedLetters = new SequencedDeadLetters(session);
+            var sequenced = await sequencedLetters.ListAsync(ct);
+            var blocked = await sequencedLetters.BlockedAsync(sequenced.Where(l => l.DiscardedOn is null).Select(l => l.Receiver), ct);
+            session.Printer.Result(new { stream, sequenced, blocked, rejected }, console =>
             {
+                var held = new Table().Title("sequenced dead letters (replay or discard with: dead-letters replay|discard s<id>)")
+                    .AddColumns("id", "receiver", "producer", "sequence", "failures", "reason", "dead since", "replayed", "discarded");
+                foreach (var l in sequenced)
+                {
+                    held.AddRow(l.Label, Markup.Escape(l.Receiver), Markup.Escape(l.ProducerId), $"{l.Sequence}", $"{l.Failures}", Markup.Escape(l.Reason), $"{l.DeadOn:u}", $"{l.ReplayedOn:u}", $"{l.DiscardedOn:u}");
+                }
+
+                console.Write(held);
+                var waiting = new Table().Title("blocked producers (the receiver waits for one sequence)").AddColumns("receiver", "producer", "waiting for", "held", "parked up to");
+                foreach (var b in blocked)
+                {
+                    waiting.AddRow(Markup.Escape(b.Receiver), Markup.Escape(b.ProducerId), $"#{b.WaitingFor}", $"{b.Held}", b.ParkedUpTo > 0 ? $"#{b.ParkedUpTo}" : "");
+                }
+
+                console.Write(waiting);
                 var table = new Table().Title("stream dead letters (replay with: dead-letters replay <id>)").AddColumns("id", "queue", "attempts", "dead since", "created", "payload bytes");
                 foreach (var d in stream)
                 {
@@ -42,7 +60,7 @@ public static class DeadLetterCommands
             return ClientApp.ExitOk;
         });
 
-        var id = new Argument<long?>("id") { Description = "Id of a stream dead letter (from 'dead-letters list').", Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id") { Description = "Id from 'dead-letters list': a number for a stream dead letter, s<n> for a sequenced one.", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Replay every replayable stream dead letter." };
         var replay = new Command("replay", "Put stream dead letters back on their queue. Exactly-once consumers deduplicate on the message id, so a message that was in fact processed is not applied again.")
         {
@@ -50,11 +68,24 @@ public static class DeadLetterCommands
         };
         replay.SetSessionAction(async (parse, session, ct) =>
         {
-            var (one, every) = (parse.GetValue(id), parse.GetValue(all));
-            if (one is null == !every)
+            var (text, every) = (parse.GetValue(id), parse.GetValue(all));
+            if (text is null == !every)
             {
                 throw new UsageException("give either a dead-letter id or --all");
             }
+
+            if (text is not null && SequencedDeadLetters.ParseLabel(text) is { } sequencedId)
+            {
+                var letter = await new SequencedDeadLetters(session).ReplayAsync(sequencedId, ct);
+                session.Printer.Result(
+                    new { replayed = letter.Label, receiver = letter.Receiver, producerId = letter.ProducerId, sequence = letter.Sequence, messageId = letter.MessageId },
+                    console => console.WriteLine($"dead letter {letter.Label} ({letter.ProducerId} #{letter.Sequence}) published again to {letter.Receiver}; it is applied once, however often it is replayed"));
+                return ClientApp.ExitOk;
+            }
+
+            long? one = text is null ? null
+                : long.TryParse(text, out var number) && number > 0 ? number
+                : throw new UsageException($"bad dead-letter id '{text}': a number (stream dead letter) or s<n> (sequenced dead letter)");
 
             var retention = InboxPolicy.RetentionFor(session.Streams.ExpiryTimeout, session.Streams.VisibilityTimeout, session.Streams.MaxEventDeliveryTime, InboxPolicy.DefaultSafetyMargin);
             var database = await session.DatabaseAsync(ct);
@@ -92,7 +123,54 @@ public static class DeadLetterCommands
 
         deadLetters.Subcommands.Add(list);
         deadLetters.Subcommands.Add(replay);
+        deadLetters.Subcommands.Add(CreateDiscard());
         return deadLetters;
+    }
+
+    /// <summary><c>discard s&lt;id&gt;</c> or <c>discard --receiver R --producer P --sequence N</c>: fill a producer's position with a tombstone.</summary>
+    private static Command CreateDiscard()
+    {
+        var id = new Argument<string?>("id") { Description = "A sequenced dead letter, s<n> (from 'dead-letters list').", Arity = ArgumentArity.ZeroOrOne };
+        var receiver = new Option<string?>("--receiver") { Description = "Receiver waiting for the position: order/<order id> or billing/<order id>." };
+        var producer = new Option<string?>("--producer") { Description = "Producer id whose position is given up (from 'show' or 'dead-letters list')." };
+        var sequence = new Option<long?>("--sequence") { Description = "The position given up." };
+        var discard = new Command("discard", "Give up a producer's message: fill its position with a tombstone, applied as a no-op, so the producer's later messages flow. Reports whether the tombstone or a late real copy filled it.")
+        {
+            id, receiver, producer, sequence,
+        };
+        discard.SetSessionAction(async (parse, session, ct) =>
+        {
+            var letters = new SequencedDeadLetters(session);
+            var (text, r, p, n) = (parse.GetValue(id), parse.GetValue(receiver), parse.GetValue(producer), parse.GetValue(sequence));
+            DiscardResult result;
+            if (text is not null)
+            {
+                if (r is not null || p is not null || n is not null)
+                {
+                    throw new UsageException("give either s<id> or --receiver, --producer and --sequence, not both");
+                }
+
+                var letterId = SequencedDeadLetters.ParseLabel(text) ?? throw new UsageException($"bad dead-letter id '{text}': s<n> (only sequenced dead letters can be discarded by id)");
+                var letter = (await letters.ListAsync(ct)).Find(l => l.Id == letterId) ?? throw new UsageException($"no sequenced dead letter {text} (see 'dead-letters list')");
+                result = await letters.DiscardAsync(letter.Receiver, letter.ProducerId, letter.Sequence, letter.Id, ct);
+            }
+            else
+            {
+                if (r is null || string.IsNullOrWhiteSpace(p) || n is null)
+                {
+                    throw new UsageException("give s<id>, or all of --receiver, --producer and --sequence");
+                }
+
+                Arguments.RequireRange(n.Value, 1, long.MaxValue, "--sequence");
+                SequencedDeadLetters.ParseReceiver(r);
+                result = await letters.DiscardAsync(r, p, n.Value, null, ct);
+            }
+
+            session.Printer.Result(result, console => console.WriteLine(
+                $"{result.Receiver}: {result.ProducerId} #{result.Sequence} filled by {result.FilledBy}" + (result.MarkNow is { } mark ? $"; applied through #{mark} now" : "")));
+            return result.MarkNow is null ? ClientApp.ExitVerificationFailed : ClientApp.ExitOk;
+        });
+        return discard;
     }
 
     /// <summary>One statement: delete from the dead letters and insert into the live table, fresh attempts and expiry.</summary>

@@ -26,15 +26,17 @@ public static class LoadCommand
         var mode = new Option<string?>("--mode") { Description = "exactly-once (default), at-least-once or at-most-once." };
         var run = new Option<string?>("--run") { Description = "Name to record the run under (default: run-<time>)." };
         var rate = new Option<double?>("--rate") { Description = "Messages per second (default: as fast as possible)." };
+        var removes = new Option<double>("--removes") { Description = "Fraction 0..1 of commands that remove a filling sent to the order before. Default: 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("load", "Publish orders x items adds, re-sending a fraction with the same id; record the run for 'verify'.")
         {
-            orders, items, duplicates, mode, run, rate,
+            orders, items, duplicates, mode, run, rate, removes,
         };
         command.SetSessionAction(async (parse, session, ct) =>
         {
             var (o, i, d, r) = (parse.GetValue(orders), parse.GetValue(items), parse.GetValue(duplicates), parse.GetValue(rate));
             RequireWorkloadSize(o, i);
             Arguments.RequireFraction(d, "--duplicates");
+            Arguments.RequireFraction(parse.GetValue(removes), "--removes");
 
             if (r is { } perSecond && (perSecond <= 0 || double.IsNaN(perSecond) || perSecond > 1_000_000))
             {
@@ -43,7 +45,7 @@ public static class LoadCommand
 
             var name = parse.GetValue(run) ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             RunNames.Require(name);
-            var workload = Workload.Create(name, Arguments.ParseMode(parse.GetValue(mode)), o, i, d, seed: Environment.TickCount);
+            var workload = Workload.Create(name, Arguments.ParseMode(parse.GetValue(mode)), o, i, d, seed: Environment.TickCount, removes: parse.GetValue(removes));
             var clock = Stopwatch.StartNew();
             await LoadRunner.RunAsync(session, workload, r, seed: Environment.TickCount, ct);
             var seconds = clock.Elapsed.TotalSeconds;

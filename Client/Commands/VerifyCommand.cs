@@ -44,15 +44,16 @@ public static class VerifyCommand
         table.AddRow("duplicated", Count(report.Duplicated));
         table.AddRow("ghost", Count(report.Ghost));
         table.AddRow("inconsistent", Count(report.Inconsistent));
+        table.AddRow("reordered", Count(report.Reordered));
         table.AddRow("quiescent", report.Quiescent ? "yes" : "[yellow]no (timed out)[/]");
         table.AddRow("verdict", report.Ok ? "[green]OK[/]" : "[red]FAILED[/]");
         console.Write(table);
         if (report.Differences.Count > 0)
         {
-            var differences = new Table().Title("orders that differ").AddColumns("order", "expected", "lines", "bill entries", "lost", "duplicated", "ghost", "inconsistent");
+            var differences = new Table().Title("orders that differ").AddColumns("order", "expected", "lines", "bill entries", "lost", "duplicated", "ghost", "inconsistent", "reordered");
             foreach (var d in report.Differences.Take(50))
             {
-                differences.AddRow(Markup.Escape(d.OrderId), $"{d.Expected}", $"{d.Lines}", $"{d.BillEntries}", $"{d.Lost}", $"{d.Duplicated}", $"{d.Ghost}", $"{d.Inconsistent}");
+                differences.AddRow(Markup.Escape(d.OrderId), $"{d.Expected}", $"{d.Lines}", $"{d.BillEntries}", $"{d.Lost}", $"{d.Duplicated}", $"{d.Ghost}", $"{d.Inconsistent}", $"{d.Reordered}");
             }
 
             console.Write(differences);

@@ -41,7 +41,7 @@ public static class LoadRunner
                 {
                     // Numbered per order in send order and recorded before any of them is published.
                     var fresh = chunk.Where(m => !recorded.ContainsKey(m.MessageId)).DistinctBy(m => m.MessageId)
-                        .Select(m => (StreamNamespaces.Orders, m.OrderId, (IMessage)new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode)))
+                        .Select(m => (StreamNamespaces.Orders, m.OrderId, (IMessage)m.ToCommand(run.Mode)))
                         .ToList();
                     foreach (var record in await WithRetryAsync(() => outbox.RecordAsync(run.ProducerId!, fresh, cancellationToken), session, cancellationToken))
                     {
@@ -54,7 +54,7 @@ public static class LoadRunner
                 for (var i = 0; i < chunk.Count; i++)
                 {
                     var m = chunk[i];
-                    IMessage message = outbox is null ? new AddItem(m.MessageId, m.OrderId, m.Filling, run.Mode) : recorded[m.MessageId].Message;
+                    IMessage message = outbox is null ? m.ToCommand(run.Mode) : recorded[m.MessageId].Message;
                     await WithRetryAsync(
                         async () =>
                         {

@@ -11,5 +11,11 @@ public sealed record RunRecord(string Name, DeliveryMode Mode, int Orders, int I
     public IEnumerable<string> OrderIds => Messages.Select(m => m.OrderId).Distinct();
 }
 
-/// <summary>One unique message of a run and how many copies were published with its id.</summary>
-public sealed record RunMessage(int Seq, Guid MessageId, string OrderId, Filling Filling, int Copies);
+/// <summary>One unique message of a run (an add, or a remove when <paramref name="Remove"/>) and how many copies were published with its id.</summary>
+public sealed record RunMessage(int Seq, Guid MessageId, string OrderId, Filling Filling, int Copies, bool Remove = false)
+{
+    /// <summary>The command this message is.</summary>
+    public OrderCommand ToCommand(DeliveryMode mode) => Remove
+        ? new RemoveItem(MessageId, OrderId, Filling, mode)
+        : new AddItem(MessageId, OrderId, Filling, mode);
+}

@@ -34,8 +34,8 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
 
         await using (var messages = new NpgsqlCommand("""
             INSERT INTO ExactlyOnceRunMessage (ServiceId, Run, Seq, MessageId, OrderId, Kind, Filling, Copies)
-            SELECT @service, @name, s, m, o, 'add', f, c
-            FROM unnest(@seq, @ids, @orders, @fillings, @copies) AS t(s, m, o, f, c)
+            SELECT @service, @name, s, m, o, k, f, c
+            FROM unnest(@seq, @ids, @orders, @kinds, @fillings, @copies) AS t(s, m, o, k, f, c)
             """, connection, transaction))
         {
             messages.Parameters.AddWithValue("service", serviceId);
@@ -43,6 +43,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
             messages.Parameters.AddWithValue("seq", NpgsqlDbType.Array | NpgsqlDbType.Integer, run.Messages.Select(m => m.Seq).ToArray());
             messages.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid, run.Messages.Select(m => m.MessageId).ToArray());
             messages.Parameters.AddWithValue("orders", NpgsqlDbType.Array | NpgsqlDbType.Text, run.Messages.Select(m => m.OrderId).ToArray());
+            messages.Parameters.AddWithValue("kinds", NpgsqlDbType.Array | NpgsqlDbType.Text, run.Messages.Select(m => m.Remove ? "remove" : "add").ToArray());
             messages.Parameters.AddWithValue("fillings", NpgsqlDbType.Array | NpgsqlDbType.Text, run.Messages.Select(m => m.Filling.ToString()).ToArray());
             messages.Parameters.AddWithValue("copies", NpgsqlDbType.Array | NpgsqlDbType.Integer, run.Messages.Select(m => m.Copies).ToArray());
             await messages.ExecuteNonQueryAsync(cancellationToken);
@@ -77,7 +78,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
         await reader.DisposeAsync();
 
         await using var body = database.CreateCommand("""
-            SELECT Seq, MessageId, OrderId, Filling, Copies FROM ExactlyOnceRunMessage
+            SELECT Seq, MessageId, OrderId, Filling, Copies, Kind FROM ExactlyOnceRunMessage
             WHERE ServiceId = @service AND Run = @name ORDER BY Seq
             """);
         body.Parameters.AddWithValue("service", serviceId);
@@ -86,7 +87,7 @@ public sealed class RunStore(NpgsqlDataSource database, string serviceId)
         await using var rows = await body.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))
         {
-            messages.Add(new RunMessage(rows.GetInt32(0), rows.GetGuid(1), rows.GetString(2), Enum.Parse<Filling>(rows.GetString(3)), rows.GetInt32(4)));
+            messages.Add(new RunMessage(rows.GetInt32(0), rows.GetGuid(1), rows.GetString(2), Enum.Parse<Filling>(rows.GetString(3)), rows.GetInt32(4), rows.GetString(5) == "remove"));
         }
 
         return new RunRecord(name, mode, orders, items, duplicates, messages, producerId);

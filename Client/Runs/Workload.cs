@@ -6,20 +6,30 @@ namespace ExactlyOnce.Client.Runs;
 public static class Workload
 {
     /// <summary>
-    /// <paramref name="orders"/> × <paramref name="items"/> adds; a fraction <paramref name="duplicates"/>
-    /// of them gets a second copy with the same id, as a retrying sender would send.
+    /// <paramref name="orders"/> × <paramref name="items"/> commands: adds, and a fraction
+    /// <paramref name="removes"/> of removes of a filling the order was sent before; a fraction
+    /// <paramref name="duplicates"/> of them gets a second copy with the same id, as a retrying
+    /// sender would send.
     /// </summary>
-    public static RunRecord Create(string name, DeliveryMode mode, int orders, int items, double duplicates, int seed)
+    public static RunRecord Create(string name, DeliveryMode mode, int orders, int items, double duplicates, int seed, double removes = 0)
     {
         var rng = new Random(seed);
         var fillings = Enum.GetValues<Filling>();
+        var sentFillings = Enumerable.Range(0, orders).Select(_ => new List<Filling>()).ToArray();
         var messages = new List<RunMessage>(orders * items);
         for (var i = 0; i < items; i++)
         {
             for (var o = 0; o < orders; o++)
             {
                 var copies = rng.NextDouble() < duplicates ? 2 : 1;
-                messages.Add(new RunMessage(messages.Count, Guid.NewGuid(), $"{name}-{o}", fillings[rng.Next(fillings.Length)], copies));
+                var remove = sentFillings[o].Count > 0 && rng.NextDouble() < removes;
+                var filling = remove ? sentFillings[o][rng.Next(sentFillings[o].Count)] : fillings[rng.Next(fillings.Length)];
+                if (!remove)
+                {
+                    sentFillings[o].Add(filling);
+                }
+
+                messages.Add(new RunMessage(messages.Count, Guid.NewGuid(), $"{name}-{o}", filling, copies, remove));
             }
         }
 

@@ -14,7 +14,7 @@ public sealed record OrderState(IReadOnlyList<Filling> Lines, IReadOnlyList<Bill
 public sealed record SentCopy(Guid MessageId, string OrderId, string PayloadJson);
 
 /// <summary>Differences found for one order.</summary>
-public sealed record OrderDifference(string OrderId, int Expected, int Lines, int BillEntries, int Lost, int Duplicated, int Ghost, int Inconsistent);
+public sealed record OrderDifference(string OrderId, int Expected, int Lines, int BillEntries, int Lost, int Duplicated, int Ghost, int Inconsistent, int Reordered = 0);
 
 /// <summary>The verdict of 'verify'.</summary>
 public sealed record VerifyReport(
@@ -30,17 +30,23 @@ public sealed record VerifyReport(
     int Inconsistent,
     bool Quiescent,
     bool Ok,
-    IReadOnlyList<OrderDifference> Differences);
+    IReadOnlyList<OrderDifference> Differences,
+    int Reordered = 0);
 
 /// <summary>
-/// The judge. For each order of a run it compares the unique ids sent with the order's lines and
-/// the bill:
+/// The judge. A run's orders each have one producer (the run), which promises its commands are
+/// applied once each, in send order. For each order the judge replays the run's unique commands in
+/// send order through a model of the order (an add appends a line; a remove takes away the last
+/// line of its filling, if any; each change emits one event carrying the line count after it),
+/// and compares that with the order's lines and the bill (whose entries are in the order they were
+/// applied; each event id derives from its command's id, so it maps back to the command):
 /// <list type="bullet">
-/// <item><b>lost</b>: a unique add whose billing event (id derived from the add's id) is not in the bill;</item>
-/// <item><b>duplicated</b>: bill entries beyond one per event id, plus order lines beyond one per unique add;</item>
-/// <item><b>ghost</b>: a bill entry whose id derives from no add of the run (nothing the sender committed);</item>
+/// <item><b>lost</b>: an event of the model that is not in the bill;</item>
+/// <item><b>duplicated</b>: bill entries beyond one per event id, plus order lines beyond the model's;</item>
+/// <item><b>ghost</b>: a bill entry that is no event of the model (nothing the sender meant);</item>
 /// <item><b>inconsistent</b>: an event id whose published copies differ, or whose bill entry differs from its
-/// published copy or from the add it came from.</item>
+/// published copy or from the model (filling, line count);</item>
+/// <item><b>reordered</b>: a bill entry applied after an entry of a command sent later.</item>
 /// </list>
 /// </summary>
 public static class RunVerifier
@@ -52,31 +58,31 @@ public static class RunVerifier
         foreach (var order in run.Messages.GroupBy(m => m.OrderId))
         {
             var state = states.GetValueOrDefault(order.Key) ?? new OrderState([], []);
-            var expected = order.DistinctBy(m => m.MessageId).ToDictionary(m => MessageIds.Derive(m.MessageId, "order", 0));
+            var (expectedLines, expected) = OrderModel.Replay(order.DistinctBy(m => m.MessageId).OrderBy(m => m.Seq));
             var billById = state.BillItems.GroupBy(i => i.MessageId).ToDictionary(g => g.Key, g => g.ToList());
 
             var lost = expected.Keys.Count(id => !billById.ContainsKey(id));
-            var duplicated = billById.Values.Sum(items => items.Count - 1) + Math.Max(0, state.Lines.Count - expected.Count);
+            var duplicated = billById.Values.Sum(items => items.Count - 1) + Math.Max(0, state.Lines.Count - expectedLines.Count);
             var ghost = billById.Keys.Count(id => !expected.ContainsKey(id));
             var inconsistent = 0;
-            foreach (var (eventId, add) in expected)
+            foreach (var (eventId, modelEvent) in expected)
             {
-                var copies = copiesById.GetValueOrDefault(eventId) ?? [];
-                var payloads = copies.Select(ReadEvent).ToList();
+                var payloads = (copiesById.GetValueOrDefault(eventId) ?? []).Select(ReadEvent).ToList();
                 var disagree = payloads.Distinct().Count() > 1;
                 if (billById.TryGetValue(eventId, out var items))
                 {
-                    disagree |= items.Any(i => i.Filling != add.Filling);
+                    disagree |= items.Any(i => (i.Filling, i.LineCount, i.Removal) != (modelEvent.Filling, modelEvent.LineCount, modelEvent.Removal));
                     disagree |= payloads.Count > 0 && items.Any(i => (i.Filling, i.LineCount) != payloads[0]);
                 }
 
                 inconsistent += disagree ? 1 : 0;
             }
 
+            var reordered = CountReordered(state.BillItems, expected);
             var entries = state.BillItems.Count;
-            if (lost + duplicated + ghost + inconsistent > 0 || state.Lines.Count != expected.Count)
+            if (lost + duplicated + ghost + inconsistent + reordered > 0 || state.Lines.Count != expectedLines.Count)
             {
-                differences.Add(new OrderDifference(order.Key, expected.Count, state.Lines.Count, entries, lost, duplicated, ghost, inconsistent));
+                differences.Add(new OrderDifference(order.Key, expected.Count, state.Lines.Count, entries, lost, duplicated, ghost, inconsistent, reordered));
             }
         }
 
@@ -84,7 +90,8 @@ public static class RunVerifier
             Lost: differences.Sum(d => d.Lost),
             Duplicated: differences.Sum(d => d.Duplicated),
             Ghost: differences.Sum(d => d.Ghost),
-            Inconsistent: differences.Sum(d => d.Inconsistent));
+            Inconsistent: differences.Sum(d => d.Inconsistent),
+            Reordered: differences.Sum(d => d.Reordered));
         return new VerifyReport(
             run.Name,
             Arguments.ModeName(run.Mode),
@@ -97,8 +104,32 @@ public static class RunVerifier
             totals.Ghost,
             totals.Inconsistent,
             quiescent,
-            quiescent && totals == (0, 0, 0, 0),
-            differences);
+            quiescent && totals == (0, 0, 0, 0, 0),
+            differences,
+            totals.Reordered);
+    }
+
+    /// <summary>Bill entries (first application of each event) that came after the entry of a command sent later.</summary>
+    private static int CountReordered(IReadOnlyList<BillItem> bill, IReadOnlyDictionary<Guid, OrderModel.Event> expected)
+    {
+        var latestSent = -1;
+        var reordered = 0;
+        foreach (var item in bill.DistinctBy(i => i.MessageId))
+        {
+            if (!expected.TryGetValue(item.MessageId, out var modelEvent))
+            {
+                continue;
+            }
+
+            if (modelEvent.Seq < latestSent)
+            {
+                reordered++;
+            }
+
+            latestSent = Math.Max(latestSent, modelEvent.Seq);
+        }
+
+        return reordered;
     }
 
     private static (Filling, int) ReadEvent(string payloadJson)

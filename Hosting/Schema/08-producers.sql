@@ -70,3 +70,28 @@ CREATE TABLE IF NOT EXISTS ExactlyOnceParkedMessage
 
 -- A load run is a producer: the run record names it, so 'resend --run' finds its recorded messages.
 ALTER TABLE IF EXISTS ExactlyOnceRun ADD COLUMN IF NOT EXISTS ProducerId text NULL;
+
+-- Sequenced messages a receiver gave up on (a held message whose handler kept failing). The
+-- receiver's mark stays just below it, so its producer's later messages wait: 'dead-letters replay'
+-- publishes it again (applied once, whenever), 'dead-letters discard' fills its position with a
+-- tombstone. Rows are kept after a replay (ReplayedOn), so a second replay is a harmless duplicate.
+CREATE TABLE IF NOT EXISTS ExactlyOnceDeadLetter
+(
+    Id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ServiceId       text        NOT NULL,
+    Component       text        NOT NULL,
+    StreamNamespace text        NOT NULL,
+    StreamKey       text        NOT NULL,
+    ProducerId      text        NOT NULL,
+    Sequence        bigint      NOT NULL,
+    MessageId       uuid        NOT NULL,
+    MessageType     text        NOT NULL,
+    Payload         bytea       NOT NULL,
+    PayloadJson     text        NOT NULL,
+    Failures        integer     NOT NULL,
+    Reason          text        NOT NULL,
+    DeadOn          timestamptz NOT NULL DEFAULT now(),
+    ReplayedOn      timestamptz NULL,
+    DiscardedOn     timestamptz NULL,
+    CONSTRAINT ExactlyOnceDeadLetter_Position UNIQUE (ServiceId, StreamNamespace, StreamKey, ProducerId, Sequence)
+);

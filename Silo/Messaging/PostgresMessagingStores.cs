@@ -4,12 +4,38 @@ using System.Text.Json;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 using Npgsql;
+using NpgsqlTypes;
+using Orleans.Serialization;
 
 namespace ExactlyOnce.Silo.Messaging;
 
 /// <summary>Stores rejected messages in ExactlyOnceRejectedMessage (idempotent per message and reason).</summary>
-public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string serviceId) : IDeadLetterSink
+public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string serviceId, Serializer serializer) : IDeadLetterSink
 {
+    public async Task DeadLetterAsync(SequencedDeadLetter letter)
+    {
+        var message = letter.Message;
+        await using var command = database.CreateCommand("""
+            INSERT INTO ExactlyOnceDeadLetter
+                (ServiceId, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Payload, PayloadJson, Failures, Reason)
+            VALUES (@service, @component, @namespace, @key, @producer, @sequence, @id, @type, @payload, @json, @failures, @reason)
+            ON CONFLICT ON CONSTRAINT ExactlyOnceDeadLetter_Position DO NOTHING
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("component", letter.Component);
+        command.Parameters.AddWithValue("namespace", letter.StreamNamespace);
+        command.Parameters.AddWithValue("key", letter.StreamKey);
+        command.Parameters.AddWithValue("producer", message.ProducerId!);
+        command.Parameters.AddWithValue("sequence", message.Sequence);
+        command.Parameters.AddWithValue("id", message.MessageId);
+        command.Parameters.AddWithValue("type", message.GetType().Name);
+        command.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, serializer.SerializeToArray(message));
+        command.Parameters.AddWithValue("json", JsonSerializer.Serialize(message, message.GetType()));
+        command.Parameters.AddWithValue("failures", letter.Failures);
+        command.Parameters.AddWithValue("reason", letter.Reason);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async Task RejectAsync(RejectedMessage message)
     {
         var fingerprint = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{message.MessageType}\n{message.Reason}\n{message.PayloadJson}")));

@@ -12,12 +12,6 @@ public sealed partial class MessageProcessor<TData>
     private async Task<ProcessOutcome> SequencedAsync(IMessage message)
     {
         var producerId = message.ProducerId!;
-        // While ids from before sequencing (or from unsequenced senders) are remembered, they count too.
-        if (_inboxIndex.Contains(message.MessageId))
-        {
-            return await DuplicateAsync(message);
-        }
-
         if (message.Sequence < 1)
         {
             // It cannot take a turn it does not have; no producer's order depends on it.
@@ -65,9 +59,14 @@ public sealed partial class MessageProcessor<TData>
     /// </summary>
     private async Task<ProcessOutcome> ApplyInOrderAsync(IMessage message)
     {
-        var reason = _handler.Validate(message);
+        // While ids from before sequencing (or from unsequenced senders) are remembered, they count
+        // too: such a message was applied under its id, so its turn passes as a no-op.
+        var appliedBefore = _inboxIndex.Contains(message.MessageId);
+        var reason = appliedBefore ? null
+            : message is SequenceTombstone tombstone ? $"tombstone applied: {message.ProducerId} #{message.Sequence} discarded ({tombstone.Reason})"
+            : _handler.Validate(message);
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = reason is null ? _handler.Handle(_clone(_store.State.Data), message, outgoing) : null;
+        var newData = reason is null && !appliedBefore ? _handler.Handle(_clone(_store.State.Data), message, outgoing) : null;
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
         if (reason is not null)
         {
@@ -91,7 +90,7 @@ public sealed partial class MessageProcessor<TData>
         await DispatchPendingAsync();
         Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
         MessagingLog.AppliedSequenced(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, entries.Count);
-        return reason is null ? ProcessOutcome.Applied : ProcessOutcome.Rejected;
+        return appliedBefore ? ProcessOutcome.Duplicate : reason is null ? ProcessOutcome.Applied : ProcessOutcome.Rejected;
     }
 
     /// <summary>An early arrival: committed to the buffer (or parked when the buffer is full), then acknowledged. Never refused.</summary>
@@ -206,11 +205,26 @@ public sealed partial class MessageProcessor<TData>
 
     private async Task RecordHeldFailureAsync(ProducerProgress progress, HeldMessage held, Exception failure)
     {
-        MessagingLog.HeldFailed(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, held.Failures + 1, failure);
+        var failures = held.Failures + 1;
+        MessagingLog.HeldFailed(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, failures, failure);
+        if (failures >= _ports.Options.MaxHeldFailures)
+        {
+            // Stored first, then removed from the state: a crash in between leaves it held (and the
+            // dead letter written twice is one row).
+            await _handler.DeadLetterAsync(held.Message, failures, $"{failure.GetType().Name}: {failure.Message}");
+            await CommitAsync(held.Message.MessageId, () =>
+            {
+                progress.Held.RemoveAt(0);
+                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+            });
+            MessagingLog.HeldDeadLettered(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, failures);
+            return;
+        }
+
         await EnsureReminderAsync();
         await CommitAsync(held.Message.MessageId, () =>
         {
-            progress.Held[0] = held with { Failures = held.Failures + 1, LastError = failure.Message };
+            progress.Held[0] = held with { Failures = failures, LastError = failure.Message };
             return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
         });
     }

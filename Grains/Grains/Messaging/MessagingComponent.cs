@@ -95,7 +95,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     {
         if (item is not IMessage message)
         {
-            await _handler.RejectAsync(item, null, $"not a message: {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
+            await _handler.RejectAsync(item, null, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
             return;
         }
 

@@ -58,4 +58,7 @@ internal static partial class MessagingLog
 
     [LoggerMessage(1017, LogLevel.Debug, "{Component}: moved {Count} parked message(s) of {ProducerId} into the buffer")]
     public static partial void Unparked(ILogger logger, string component, string producerId, int count);
+
+    [LoggerMessage(1018, LogLevel.Error, "{Component}: held {MessageId} ({ProducerId} #{Sequence}) failed {Failures} times and went to the dead letters; the producer's later messages wait until it is replayed or discarded")]
+    public static partial void HeldDeadLettered(ILogger logger, string component, Guid messageId, string producerId, long sequence, int failures);
 }

@@ -7,7 +7,22 @@ public interface IDeadLetterSink
 {
     /// <summary>Stores the rejected message; idempotent for the same message and reason.</summary>
     Task RejectAsync(RejectedMessage message);
+
+    /// <summary>Stores a sequenced message given up after failing; idempotent per (receiver, producer, sequence).</summary>
+    Task DeadLetterAsync(SequencedDeadLetter letter);
 }
+
+/// <summary>
+/// A sequenced message whose handler kept failing: it leaves the receiver's state only once this is
+/// stored, and its producer's later messages wait until it is replayed or discarded.
+/// </summary>
+public sealed record SequencedDeadLetter(
+    string Component,
+    string StreamNamespace,
+    string StreamKey,
+    IMessage Message,
+    int Failures,
+    string Reason);
 
 /// <summary>A message refused before processing.</summary>
 public sealed record RejectedMessage(

@@ -79,6 +79,9 @@ public interface IMessageHandler<TData> where TData : class, new()
 
     /// <summary>Records a refused message (idempotent for the same message and reason).</summary>
     Task RejectAsync(IMessage message, string reason);
+
+    /// <summary>Stores a held message given up after <paramref name="failures"/> failures (idempotent).</summary>
+    Task DeadLetterAsync(IMessage message, int failures, string reason);
 }
 
 /// <summary>An injected fault (the <c>throw</c> action).</summary>

@@ -79,4 +79,29 @@ public sealed class RunVerifierTests
         var report = RunVerifier.Verify(Run, new Dictionary<string, OrderState> { ["o1"] = new([Filling.Meat, Filling.Strawberry], [Billed(A, 1), Billed(B, 2)]) }, [], quiescent: false);
         Assert.False(report.Ok);
     }
+
+    [Fact]
+    public void Should_report_one_reordered_when_a_later_command_was_applied_first()
+    {
+        // Contents as the model says, but applied the other way round.
+        var report = Verify([Filling.Meat, Filling.Strawberry], [Billed(B, 2), Billed(A, 1)], [Copy(A, 1), Copy(B, 2)]);
+        Assert.Equal((0, 0, 0, 0, 1), (report.Lost, report.Duplicated, report.Ghost, report.Inconsistent, report.Reordered));
+        Assert.False(report.Ok);
+    }
+
+    [Fact]
+    public void Should_replay_removes_in_send_order_and_find_an_add_applied_after_its_remove()
+    {
+        var add = new RunMessage(0, Guid.NewGuid(), "o1", Filling.Meat, 1);
+        var remove = new RunMessage(1, Guid.NewGuid(), "o1", Filling.Meat, 1, Remove: true);
+        var run = new RunRecord("r", DeliveryMode.ExactlyOnce, 1, 2, 0, [add, remove]);
+        var removal = new BillItem(EventOf(remove), Filling.Meat, 0, -50m, true);
+        var ok = RunVerifier.Verify(run, new Dictionary<string, OrderState> { ["o1"] = new([], [Billed(add, 1), removal]) }, [], quiescent: true);
+        Assert.True(ok.Ok);
+
+        // The remove came first and found nothing; the add then left a line and +50: what the sender did not mean.
+        var wrong = RunVerifier.Verify(run, new Dictionary<string, OrderState> { ["o1"] = new([Filling.Meat], [Billed(add, 1)]) }, [], quiescent: true);
+        Assert.Equal((1, 1), (wrong.Lost, wrong.Duplicated)); // the removal's event is missing; one line too many
+        Assert.False(wrong.Ok);
+    }
 }

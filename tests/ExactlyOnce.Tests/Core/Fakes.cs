@@ -173,6 +173,18 @@ public sealed class FakeDeadLetters : IDeadLetterSink
 {
     public List<RejectedMessage> Rejected { get; } = [];
 
+    public List<SequencedDeadLetter> DeadLettered { get; } = [];
+
+    public Task DeadLetterAsync(SequencedDeadLetter letter)
+    {
+        if (!DeadLettered.Exists(d => d.Message.ProducerId == letter.Message.ProducerId && d.Message.Sequence == letter.Message.Sequence))
+        {
+            DeadLettered.Add(letter);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task RejectAsync(RejectedMessage message)
     {
         if (!Rejected.Exists(r => r.MessageId == message.MessageId && r.Reason == message.Reason))

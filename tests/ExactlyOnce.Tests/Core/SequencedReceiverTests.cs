@@ -133,6 +133,36 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_dead_letter_a_held_message_after_its_failures_and_let_a_tombstone_fill_its_place()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldFailures = 2 });
+        var (first, second, third) = (Add(1), Add(2, Filling.Mushrooms), Add(3, Filling.Strawberry));
+        await order.DeliverAsync(second);
+        await order.DeliverAsync(third);
+        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new InvalidOperationException("handler bug") : null;
+
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first)); // failure 1 of #2
+        await order.TickAsync();                                                // failure 2: given up
+
+        var letter = Assert.Single(order.DeadLetters.DeadLettered);
+        Assert.Equal((second.MessageId, 2), (letter.Message.MessageId, letter.Failures));
+        Assert.Contains("handler bug", letter.Reason);
+        var progress = order.Store.Persisted.Producers[Client];
+        Assert.Equal(1, progress.Mark);                                   // blocked at #2, visibly
+        Assert.Equal([3L], progress.Held.Select(h => h.Sequence));
+
+        Assert.Equal(ProcessOutcome.Rejected, await order.DeliverAsync(SequenceTombstone.For(Client, 2, "test")));
+        Assert.Equal([Filling.Meat, Filling.Strawberry], order.Store.Persisted.Data.Lines);
+        Assert.Equal(3, order.Store.Persisted.Producers[Client].Mark);
+        Assert.Contains(order.DeadLetters.Rejected, r => r.Reason.StartsWith("tombstone applied", StringComparison.Ordinal));
+
+        // The real message, replayed late: a duplicate now.
+        _faults.Decide = null;
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(second));
+        Assert.Equal(2, order.Store.Persisted.Data.Lines.Count);
+    }
+
+    [Fact]
     public async Task Should_be_a_new_producer_with_a_new_incarnation_when_the_senders_state_was_cleared()
     {
         var incarnations = new FakeIncarnations();

@@ -60,7 +60,17 @@ public sealed class SequencedDeliveryProperties
 
         var billingQueue = new List<IMessage>();
         var incarnations = new FakeIncarnations();
-        var orderPublisher = new FakePublisher { OnPublish = p => billingQueue.Add(p.Message) };
+        var publishedSequences = new HashSet<long>();
+        var orderPublisher = new FakePublisher
+        {
+            OnPublish = p =>
+            {
+                // The sender's rule: n goes out only once 1 … n-1 have gone out (at least once).
+                Assert.True(p.Message.Sequence == 1 || publishedSequences.Contains(p.Message.Sequence - 1), $"#{p.Message.Sequence} published before #{p.Message.Sequence - 1}");
+                publishedSequences.Add(p.Message.Sequence);
+                billingQueue.Add(p.Message);
+            },
+        };
         var order = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, orderPublisher, new FakeFaults { Decide = Decide }, clock, options, incarnations: incarnations);
         var billing = new ComponentHarness<BillData, BillingEvent>(BillingLogic.Instance, new FakePublisher(), new FakeFaults { Decide = Decide }, clock, options, incarnations: incarnations);
 

@@ -32,6 +32,12 @@ public sealed class MessagingSettings
     /// <summary>How often each silo looks for such messages. Default: 10 s.</summary>
     public TimeSpan ClientOutboxSweepPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often a silo looks for finished runs to retire. Default: 30 s.</summary>
+    public TimeSpan RunRetirementPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A run nobody recorded for this long (its load died) is sealed, so it can be retired; a client coming back later is refused. Default: 1 h.</summary>
+    public TimeSpan RunIdleSealAfter { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Record every published copy in ExactlyOnceSentMessage (what verification reads). Default: true.</summary>
     public bool RecordSends { get; set; } = true;
 
@@ -87,6 +93,11 @@ public sealed class MessagingSettings
         if (settings.OutboxFlushPeriod < TimeSpan.FromMinutes(1))
         {
             throw new StartupException($"Messaging:{nameof(OutboxFlushPeriod)} must be at least 1 minute (Orleans' shortest reminder period).");
+        }
+
+        if (settings.RunRetirementPeriod < TimeSpan.FromSeconds(1) || settings.RunIdleSealAfter < TimeSpan.FromMinutes(1))
+        {
+            throw new StartupException($"Messaging:{nameof(RunRetirementPeriod)} must be at least 1 second and Messaging:{nameof(RunIdleSealAfter)} at least 1 minute.");
         }
 
         if (settings.ClientOutboxSweepAge < TimeSpan.FromSeconds(1) || settings.ClientOutboxSweepPeriod < TimeSpan.FromSeconds(1))

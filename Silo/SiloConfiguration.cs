@@ -1,4 +1,6 @@
 using ExactlyOnce.Grains;
+using ExactlyOnce.Grains.Billing;
+using ExactlyOnce.Grains.Orders;
 using ExactlyOnce.Grains.Faults;
 using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting;
@@ -85,6 +87,16 @@ public static class SiloConfiguration
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
             sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         services.AddHostedService<ClientOutboxSweeper>();
+        services.AddSingleton(sp => new RunRetirementStore(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        services.AddSingleton<ReceiverLookup>((grains, streamNamespace, key) => streamNamespace switch
+        {
+            StreamNamespaces.Orders => grains.GetGrain<IOrderGrain>(key),
+            StreamNamespaces.Billing => grains.GetGrain<IBillingGrain>(key),
+            _ => null,
+        });
+        services.AddSingleton<RunRetirer>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunRetirer>());
         return silo;
     }
 }

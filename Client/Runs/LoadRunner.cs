@@ -87,6 +87,11 @@ public static class LoadRunner
         });
 
         await store.MarkCompletedAsync(run.Name, cancellationToken);
+        if (outbox is not null)
+        {
+            // Finished: the run takes no more sequences, so the silos can retire it once applied.
+            await outbox.SealAsync(run.ProducerId!, cancellationToken);
+        }
     }
 
     /// <summary>

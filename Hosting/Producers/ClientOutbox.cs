@@ -82,6 +82,20 @@ public sealed class ClientOutbox(NpgsqlDataSource database, string serviceId, Se
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // A sealed producer hands out no more sequences. The shared row lock makes sealing wait for
+        // the records in flight, and records after it see the seal.
+        await using (var sealedCheck = new NpgsqlCommand("""
+            SELECT Sealed FROM ExactlyOnceProducer WHERE ServiceId = @service AND ProducerId = @producer FOR SHARE
+            """, connection, transaction))
+        {
+            sealedCheck.Parameters.AddWithValue("service", serviceId);
+            sealedCheck.Parameters.AddWithValue("producer", producerId);
+            if (await sealedCheck.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                throw new ProducerSealedException($"producer {producerId} is sealed (finished or abandoned): start a new run or producer to send more");
+            }
+        }
+
         var records = new List<ClientRecord>(messages.Count);
         foreach (var group in messages.GroupBy(m => (m.StreamNamespace, m.StreamKey)))
         {
@@ -132,6 +146,15 @@ public sealed class ClientOutbox(NpgsqlDataSource database, string serviceId, Se
 
         await transaction.CommitAsync(cancellationToken);
         return records;
+    }
+
+    /// <summary>Seals a finished producer: it takes no more sequences, so it can be retired once its receivers applied everything.</summary>
+    public async Task SealAsync(string producerId, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("UPDATE ExactlyOnceProducer SET Sealed = true WHERE ServiceId = @service AND ProducerId = @producer");
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("producer", producerId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Confirms that these recorded messages were published (the sweeper leaves them alone).</summary>
@@ -226,6 +249,9 @@ public sealed class ClientOutbox(NpgsqlDataSource database, string serviceId, Se
         reader.GetInt64(3),
         serializer.Deserialize<IMessage>(reader.GetFieldValue<byte[]>(4)) ?? throw new InvalidDataException("a recorded client message deserialized to null"));
 }
+
+/// <summary>A sealed producer was asked for another sequence.</summary>
+public sealed class ProducerSealedException(string message) : Exception(message);
 
 /// <summary>A message id that is recorded already was recorded again.</summary>
 public sealed class DuplicateClientMessageException(string message, Exception inner) : Exception(message, inner);

@@ -95,3 +95,13 @@ CREATE TABLE IF NOT EXISTS ExactlyOnceDeadLetter
     DiscardedOn     timestamptz NULL,
     CONSTRAINT ExactlyOnceDeadLetter_Position UNIQUE (ServiceId, StreamNamespace, StreamKey, ProducerId, Sequence)
 );
+
+-- The run-retirement watermark: every run producer with an incarnation at or below it is sealed
+-- and complete (each destination's receiver applied through its last sequence), so receivers may
+-- drop its entry and treat any later copy as a duplicate. It only moves up.
+CREATE TABLE IF NOT EXISTS ExactlyOnceRetirement
+(
+    ServiceId     text        NOT NULL PRIMARY KEY,
+    RunWatermark  bigint      NOT NULL,
+    ModifiedOn    timestamptz NOT NULL DEFAULT now()
+);

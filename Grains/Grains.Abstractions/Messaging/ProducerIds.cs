@@ -32,6 +32,17 @@ public static class ProducerIds
     /// <summary>The kind of a producer id (the text before the first '/').</summary>
     public static string KindOf(string producerId) => producerId[..Math.Max(0, producerId.IndexOf('/'))];
 
+    /// <summary>The incarnation of a producer id (the number after the last '/'), or null when it has none.</summary>
+    public static long? IncarnationOf(string producerId)
+    {
+        var slash = producerId.LastIndexOf('/');
+        return slash >= 0 && long.TryParse(producerId.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var incarnation) ? incarnation : null;
+    }
+
+    /// <summary>True for a run producer whose incarnation is at or below <paramref name="watermark"/>: retired everywhere.</summary>
+    public static bool IsRetiredRun(string producerId, long watermark) =>
+        watermark > 0 && KindOf(producerId) == RunKind && IncarnationOf(producerId) is { } incarnation && incarnation <= watermark;
+
     private static string Create(string kind, string name, long incarnation)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -22,6 +22,10 @@ public sealed class BillingGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => _messaging.OnReminderAsync(reminderName);
 
+    public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.Processor.MarkOf(producerId));
+
+    public Task RetireRunsThrough(long watermark) => _messaging.RetireRunsAsync(watermark);
+
     public Task<BillView> GetBill()
     {
         var s = _messaging.Processor.State;

@@ -35,6 +35,12 @@ public sealed class ComponentState<TData> where TData : class, new()
 
     /// <summary>Per producer that sent to this component: the mark, early arrivals held, and what is parked outside the state.</summary>
     [Id(6)] public Dictionary<string, ProducerProgress> Producers { get; set; } = [];
+
+    /// <summary>
+    /// The retirement watermark this component has applied: every run producer with an incarnation at
+    /// or below it is complete everywhere, so its entry was dropped and any later copy is a duplicate.
+    /// </summary>
+    [Id(7)] public long RetiredRunsThrough { get; set; }
 }
 
 /// <summary>One processed message id (fallback dedup of unsequenced messages).</summary>

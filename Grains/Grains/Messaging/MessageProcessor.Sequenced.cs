@@ -20,6 +20,12 @@ public sealed partial class MessageProcessor<TData>
         }
 
         var progress = _store.State.Producers.GetValueOrDefault(producerId);
+        if (progress is null && ProducerIds.IsRetiredRun(producerId, _store.State.RetiredRunsThrough))
+        {
+            // A finished run sending again (a late re-send): everything it ever sent here is applied.
+            return await DuplicateAsync(message);
+        }
+
         var mark = progress?.Mark ?? 0;
         if (message.Sequence <= mark)
         {
@@ -274,6 +280,40 @@ public sealed partial class MessageProcessor<TData>
         MessagingLog.Unparked(_logger, _component, producerId, moved.Count);
         return moved.Count > 0;
     }
+
+    /// <summary>
+    /// Applies the retirement watermark: drops the entries of run producers at or below it (they
+    /// are complete everywhere) and stores the watermark in the same write, so a later copy of
+    /// theirs is a duplicate by construction. Named producers (grains, named clients) are kept.
+    /// </summary>
+    public async Task RetireRunsAsync(long watermark)
+    {
+        ThrowIfBroken(Guid.Empty);
+        var state = _store.State;
+        if (watermark <= state.RetiredRunsThrough)
+        {
+            return;
+        }
+
+        var retired = state.Producers.Keys.Where(p => ProducerIds.IsRetiredRun(p, watermark)).ToList();
+        await CommitAsync(Guid.Empty, () =>
+        {
+            foreach (var producerId in retired)
+            {
+                state.Producers.Remove(producerId);
+            }
+
+            state.RetiredRunsThrough = watermark;
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+        });
+        MessagingLog.RunsRetired(_logger, _component, watermark, retired.Count);
+    }
+
+    /// <summary>The applied mark of a producer: 0 when unknown, <see cref="long.MaxValue"/> when retired here.</summary>
+    public long MarkOf(string producerId) =>
+        _store.State.Producers.TryGetValue(producerId, out var progress) ? progress.Mark
+        : ProducerIds.IsRetiredRun(producerId, _store.State.RetiredRunsThrough) ? long.MaxValue
+        : 0;
 
     private ProducerProgress ProgressOf(string producerId)
     {

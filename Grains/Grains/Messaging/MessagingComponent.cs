@@ -91,6 +91,9 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
         }
     }
 
+    /// <summary>Applies the run-retirement watermark (see <see cref="MessageProcessor{TData}.RetireRunsAsync"/>).</summary>
+    public Task RetireRunsAsync(long watermark) => GuardAsync(Guid.Empty, () => Processor.RetireRunsAsync(watermark));
+
     public async Task OnNextAsync(object item, StreamSequenceToken? token = null)
     {
         if (item is not IMessage message)

@@ -61,4 +61,7 @@ internal static partial class MessagingLog
 
     [LoggerMessage(1018, LogLevel.Error, "{Component}: held {MessageId} ({ProducerId} #{Sequence}) failed {Failures} times and went to the dead letters; the producer's later messages wait until it is replayed or discarded")]
     public static partial void HeldDeadLettered(ILogger logger, string component, Guid messageId, string producerId, long sequence, int failures);
+
+    [LoggerMessage(1019, LogLevel.Debug, "{Component}: runs retired through incarnation {Watermark}; dropped {Dropped} producer entr(ies)")]
+    public static partial void RunsRetired(ILogger logger, string component, long watermark, int dropped);
 }

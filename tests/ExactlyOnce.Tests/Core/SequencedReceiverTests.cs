@@ -163,6 +163,29 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_forget_retired_runs_and_still_recognise_their_late_copies()
+    {
+        var order = NewOrder();
+        IMessage FromRun(long incarnation, long sequence) => new AddItem(Guid.NewGuid(), "o1", Filling.Meat).WithSequence($"run/r/{incarnation}", sequence);
+        var late = FromRun(5, 2);
+        await order.DeliverAsync(FromRun(5, 1));
+        await order.DeliverAsync(late);
+        await order.DeliverAsync(Add(1));
+        Assert.Equal(2, order.Store.Persisted.Producers.Count);
+
+        await order.Processor.RetireRunsAsync(5);
+
+        var persisted = order.Store.Persisted;
+        Assert.Equal([Client], persisted.Producers.Keys);    // the named producer is kept
+        Assert.Equal(5, persisted.RetiredRunsThrough);
+        Assert.Equal(long.MaxValue, order.Processor.MarkOf("run/r/5"));
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(late)); // a re-send any time later
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(FromRun(4, 1)));
+        Assert.Equal(3, order.Store.Persisted.Data.Lines.Count);
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(FromRun(6, 1))); // a run above the watermark is new
+    }
+
+    [Fact]
     public async Task Should_be_a_new_producer_with_a_new_incarnation_when_the_senders_state_was_cleared()
     {
         var incarnations = new FakeIncarnations();

@@ -1,0 +1,11 @@
+namespace ExactlyOnce.Grains.Messaging;
+
+/// <summary>What every exactly-once component answers about its producers (used to retire finished runs).</summary>
+public interface IExactlyOnceReceiver : IGrainWithStringKey
+{
+    /// <summary>The highest sequence of <paramref name="producerId"/> applied here: 0 when unknown, <see cref="long.MaxValue"/> when the producer is retired here.</summary>
+    Task<long> MarkOf(string producerId);
+
+    /// <summary>Drops the entries of run producers with an incarnation at or below <paramref name="watermark"/>, which are complete everywhere, and remembers the watermark.</summary>
+    Task RetireRunsThrough(long watermark);
+}

@@ -1,0 +1,123 @@
+using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Hosting.Producers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ExactlyOnce.Silo.Messaging;
+
+/// <summary>Finds the component that consumes a stream: (namespace, key) → its receiver grain, or null for a stream no component consumes.</summary>
+public delegate IExactlyOnceReceiver? ReceiverLookup(IGrainFactory grains, string streamNamespace, string streamKey);
+
+/// <summary>
+/// Retires finished runs so receivers forget them without a time assumption. The rule:
+/// <list type="number">
+/// <item>a run producer is sealed when its load ends (or, if its client died, once nobody recorded
+/// for it for <see cref="MessagingSettings.RunIdleSealAfter"/>), under the row lock that hands out
+/// its sequences: after the seal it gets no new sequence;</item>
+/// <item>a sealed run is complete when nothing it recorded is unpublished and every destination's
+/// receiver has applied through the last sequence it recorded there;</item>
+/// <item>the watermark moves to the incarnation of the lowest run above it while that run is
+/// complete (runs are taken in incarnation order, so every run at or below the watermark is
+/// complete); every destination of the runs it passes is told the new watermark, which the
+/// receiver stores in the same write that drops their entries; the watermark is stored last.</item>
+/// </list>
+/// A later copy from a run at or below a receiver's watermark is a duplicate by construction: the
+/// receiver applied everything that run ever recorded for it. Named producers (grains, <c>cli</c>)
+/// are never retired: their number is the number of names.
+/// </summary>
+public sealed partial class RunRetirer(
+    RunRetirementStore store,
+    IGrainFactory grains,
+    ReceiverLookup receivers,
+    MessagingSettings settings,
+    IHostApplicationLifetime lifetime,
+    ILogger<RunRetirer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await Task.WhenAny(started.Task, Task.Delay(Timeout.Infinite, stoppingToken));
+        using var timer = new PeriodicTimer(settings.RunRetirementPeriod);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await RetireOnceAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Not fatal: the watermark did not move; the next tick starts again from it.
+                    RetireFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    /// <summary>One pass of the rule; returns the watermark after it.</summary>
+    public async Task<long> RetireOnceAsync(CancellationToken cancellationToken)
+    {
+        var watermark = await store.WatermarkAsync(cancellationToken);
+        var next = watermark;
+        var toTell = new HashSet<(string, string)>();
+        foreach (var run in await store.RunsAboveAsync(watermark, limit: 50, cancellationToken))
+        {
+            if (run.Unpublished > 0 || (!run.Sealed && !await store.SealIdleAsync(run.ProducerId, settings.RunIdleSealAfter, cancellationToken)))
+            {
+                break;
+            }
+
+            var destinations = await store.DestinationsAsync(run.ProducerId, cancellationToken);
+            if (!await CompleteAsync(run.ProducerId, destinations))
+            {
+                break;
+            }
+
+            next = run.Incarnation;
+            toTell.UnionWith(destinations.Select(d => (d.StreamNamespace, d.StreamKey)));
+        }
+
+        if (next == watermark)
+        {
+            return watermark;
+        }
+
+        foreach (var (ns, key) in toTell)
+        {
+            if (receivers(grains, ns, key) is { } receiver)
+            {
+                await receiver.RetireRunsThrough(next);
+            }
+        }
+
+        await store.AdvanceAsync(next, cancellationToken);
+        Retired(logger, watermark, next, toTell.Count);
+        return next;
+    }
+
+    private async Task<bool> CompleteAsync(string producerId, List<ProducerDestination> destinations)
+    {
+        foreach (var destination in destinations)
+        {
+            var receiver = receivers(grains, destination.StreamNamespace, destination.StreamKey);
+            if (receiver is not null && await receiver.MarkOf(producerId) < destination.LastSequence)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(1110, LogLevel.Information, "retired runs: watermark {From} -> {To}, {Receivers} receiver(s) told")]
+    private static partial void Retired(ILogger logger, long from, long to, int receivers);
+
+    [LoggerMessage(1111, LogLevel.Warning, "retiring finished runs failed; retrying on the next tick")]
+    private static partial void RetireFailed(ILogger logger, Exception exception);
+}

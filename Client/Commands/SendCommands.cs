@@ -2,6 +2,7 @@ using System.CommandLine;
 using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting.Producers;
 using Orleans.Runtime;
 using Spectre.Console;
@@ -58,7 +59,7 @@ public static class SendCommands
             }
 
             var outbox = await session.OutboxAsync(ct);
-            var (record, resent) = await RecordOrFindAsync(outbox, producerName, message, givenId is not null, ct);
+            var (record, resent) = await RecordOrFindAsync(session, outbox, producerName, message, givenId is not null, ct);
             ClientPublishing.CrashIfArmed("after-record");
             await ClientPublishing.PublishAsync(client, record);
             await outbox.MarkPublishedAsync([record.Message.MessageId], ct);
@@ -69,7 +70,7 @@ public static class SendCommands
     }
 
     /// <summary>A new command is numbered and recorded; a recorded id is re-sent as recorded, if the command matches the record.</summary>
-    private static async Task<(ClientRecord Record, bool Resent)> RecordOrFindAsync(ClientOutbox outbox, string producerName, OrderCommand message, bool idGiven, CancellationToken ct)
+    private static async Task<(ClientRecord Record, bool Resent)> RecordOrFindAsync(ClientSession session, ClientOutbox outbox, string producerName, OrderCommand message, bool idGiven, CancellationToken ct)
     {
         if (idGiven && await outbox.FindAsync(message.MessageId, ct) is { } recorded)
         {
@@ -85,9 +86,37 @@ public static class SendCommands
             return (recorded, true);
         }
 
+        if (idGiven)
+        {
+            await RefuseForgottenFallbackIdAsync(session, message.MessageId, ct);
+        }
+
         var producerId = await outbox.NamedProducerAsync(producerName, ct);
         var records = await outbox.RecordAsync(producerId, [(StreamNamespaces.Orders, message.OrderId, message)], ct);
         return (records[0], false);
+    }
+
+    /// <summary>
+    /// An id sent before sequencing (a version 1 run) is known to receivers only through the
+    /// time-windowed fallback; past its window a re-send would be applied again, so it is refused.
+    /// </summary>
+    private static async Task RefuseForgottenFallbackIdAsync(ClientSession session, Guid messageId, CancellationToken ct)
+    {
+        var database = await session.DatabaseAsync(ct);
+        await using var command = database.CreateCommand("""
+            SELECT r.CreatedOn FROM ExactlyOnceRunMessage m JOIN ExactlyOnceRun r ON r.ServiceId = m.ServiceId AND r.Name = m.Run
+            WHERE m.ServiceId = @service AND m.MessageId = @id AND r.ProducerId IS NULL
+            """);
+        command.Parameters.AddWithValue("service", session.ServiceId);
+        command.Parameters.AddWithValue("id", messageId);
+        if (await command.ExecuteScalarAsync(ct) is DateTime sentOn)
+        {
+            var window = InboxPolicy.RetentionFor(session.Streams.ExpiryTimeout, session.Streams.VisibilityTimeout, session.Streams.MaxEventDeliveryTime, InboxPolicy.DefaultSafetyMargin);
+            if (DateTime.UtcNow - sentOn > window)
+            {
+                throw new UsageException($"message {messageId} was sent unsequenced on {sentOn:u}, before its receivers' fallback window ({window}); they may have forgotten it, so a re-send could be applied twice: refused");
+            }
+        }
     }
 
     private static void Print(ClientSession session, IMessage message, ClientRecord? record, bool resent)

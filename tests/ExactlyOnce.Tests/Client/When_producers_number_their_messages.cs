@@ -116,4 +116,25 @@ public sealed class When_producers_number_their_messages(SequencedCluster cluste
         var order = await WaitAsync(["show", "order", "seq-3"], o => o.GetProperty("lines").GetArrayLength() == 2, "the marker applied");
         Assert.Equal(["Strawberry", "Meat"], order.GetProperty("lines").EnumerateArray().Select(l => l.GetString()));
     }
+
+    [Fact]
+    public async Task Should_refuse_to_resend_an_unsequenced_id_older_than_the_fallback_window()
+    {
+        // A version 1 run, recorded eight days ago (beyond the ~7-day window): its ids live on only in the fallback.
+        var old = Guid.NewGuid();
+        await cluster.Db.ScalarAsync<int>($"""
+            WITH r AS (INSERT INTO ExactlyOnceRun (ServiceId, Name, Mode, Orders, Items, Duplicates, CreatedOn)
+                       VALUES ('{cluster.ClusterId}', 'v1-old', 'exactly-once', 1, 1, 0, now() - interval '8 days') RETURNING Name)
+            INSERT INTO ExactlyOnceRunMessage (ServiceId, Run, Seq, MessageId, OrderId, Kind, Filling, Copies)
+            SELECT '{cluster.ClusterId}', Name, 0, '{old}', 'v1-old-0', 'add', 'Meat', 1 FROM r RETURNING 1
+            """);
+
+        var refused = await _client.RunAsync("send", "add-item", "--order", "v1-old-0", "--filling", "Meat", "--id", old.ToString());
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("could be applied twice: refused", refused.Stderr);
+        var resend = await _client.RunAsync("resend", "--run", "v1-old");
+        Assert.Equal(2, resend.ExitCode);
+        Assert.Contains("no recorded producer", resend.Stderr);
+    }
 }

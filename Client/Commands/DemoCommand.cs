@@ -84,7 +84,7 @@ public static class DemoCommand
             ? $"Failed messages were retried until confirmed, but nothing recognised a retry: {r.Duplicated} effects were applied twice."
             : "Failed messages were retried until confirmed; no retry hit an already-applied message this time, so no duplicates by luck.",
         _ => r.Ok
-            ? "Retries were recognised by message id (inbox) and re-sent from the committed outbox: nothing lost, nothing applied twice."
+            ? "Retries were recognised by their producer's sequence number and re-sent from the committed outbox: nothing lost, nothing applied twice, in send order."
             : "UNEXPECTED: exactly-once found differences; see 'verify --run " + r.Run + "'.",
     };
 

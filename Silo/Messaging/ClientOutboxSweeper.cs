@@ -17,33 +17,13 @@ public sealed partial class ClientOutboxSweeper(
     IClusterClient client,
     MessagingSettings settings,
     IHostApplicationLifetime lifetime,
-    ILogger<ClientOutboxSweeper> logger) : BackgroundService
+    ILogger<ClientOutboxSweeper> logger) : SiloTimerService(lifetime, settings.ClientOutboxSweepPeriod)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Publishing needs the silo's stream provider: start once the host (and the silo) runs.
-        var started = new TaskCompletionSource();
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await Task.WhenAny(started.Task, Task.Delay(Timeout.Infinite, stoppingToken));
-        var streams = client.GetStreamProvider(OrleansNames.StreamProvider);
-        using var timer = new PeriodicTimer(settings.ClientOutboxSweepPeriod);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await SweepOnceAsync(streams, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The silo is stopping; unconfirmed rows wait for the next silo's sweep.
-        }
-    }
-
-    private async Task SweepOnceAsync(Orleans.Streams.IStreamProvider streams, CancellationToken stoppingToken)
+    protected override async Task TickAsync(CancellationToken stoppingToken)
     {
         try
         {
+            var streams = client.GetStreamProvider(OrleansNames.StreamProvider);
             var published = await outbox.SweepAsync(settings.ClientOutboxSweepAge, limit: 500, record =>
                 streams.GetStream<object>(StreamId.Create(record.StreamNamespace, record.StreamKey)).OnNextAsync(record.Message), stoppingToken);
             if (published > 0)

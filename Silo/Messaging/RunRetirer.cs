@@ -31,32 +31,18 @@ public sealed partial class RunRetirer(
     ReceiverLookup receivers,
     MessagingSettings settings,
     IHostApplicationLifetime lifetime,
-    ILogger<RunRetirer> logger) : BackgroundService
+    ILogger<RunRetirer> logger) : SiloTimerService(lifetime, settings.RunRetirementPeriod)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task TickAsync(CancellationToken stoppingToken)
     {
-        var started = new TaskCompletionSource();
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await Task.WhenAny(started.Task, Task.Delay(Timeout.Infinite, stoppingToken));
-        using var timer = new PeriodicTimer(settings.RunRetirementPeriod);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await RetireOnceAsync(stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // Not fatal: the watermark did not move; the next tick starts again from it.
-                    RetireFailed(logger, ex);
-                }
-            }
+            await RetireOnceAsync(stoppingToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            // The silo is stopping.
+            // Not fatal: the watermark did not move; the next tick starts again from it.
+            RetireFailed(logger, ex);
         }
     }
 

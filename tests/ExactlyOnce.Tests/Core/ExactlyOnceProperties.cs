@@ -36,16 +36,7 @@ public sealed class ExactlyOnceProperties
     {
         var rng = new Random(scenario.Seed);
         var clock = new ManualClock(DateTimeOffset.UnixEpoch);
-        var faultsOn = true;
-        Exception? Decide(string point, string component, Guid id)
-        {
-            if (!faultsOn || rng.NextDouble() >= scenario.FaultProbability)
-            {
-                return null;
-            }
-
-            return scenario.Crashes && rng.Next(2) == 0 ? new SimulatedCrash() : new SimulatedFaultException(point, component, id);
-        }
+        var faults = new SimulatedFaults(rng, scenario.FaultProbability, scenario.Crashes);
 
         var billingQueue = new List<BillingEvent>();
         ComponentHarness<OrderData, OrderCommand>? order = null;
@@ -58,8 +49,8 @@ public sealed class ExactlyOnceProperties
                 billingQueue.Add((BillingEvent)p.Message);
             },
         };
-        order = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, orderPublisher, new FakeFaults { Decide = Decide }, clock);
-        var billing = new ComponentHarness<BillData, BillingEvent>(BillingLogic.Instance, new FakePublisher(), new FakeFaults { Decide = Decide }, clock);
+        order = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, orderPublisher, new FakeFaults { Decide = faults.Decide }, clock);
+        var billing = new ComponentHarness<BillData, BillingEvent>(BillingLogic.Instance, new FakePublisher(), new FakeFaults { Decide = faults.Decide }, clock);
 
         // The sender's sequence: each command once, some re-sent later with the same id.
         var unique = scenario.Steps.Select(s => s.Add
@@ -79,7 +70,7 @@ public sealed class ExactlyOnceProperties
         for (var step = 0; orderQueue.Count + billingQueue.Count > 0; step++)
         {
             Assert.True(step < 20_000, "the simulation did not drain");
-            faultsOn = step < 400;
+            faults.On = step < 400;
             var pickOrder = billingQueue.Count == 0 || (orderQueue.Count > 0 && rng.Next(2) == 0);
             try
             {
@@ -94,7 +85,7 @@ public sealed class ExactlyOnceProperties
                     billingQueue.RemoveAt(0);
                 }
             }
-            catch (SimulatedCrash)
+            catch (SimulatedFaults.SimulatedCrash)
             {
                 await (pickOrder ? order.CrashAndRecoverAsync() : billing.CrashAndRecoverAsync());
             }
@@ -181,6 +172,4 @@ public sealed class ExactlyOnceProperties
         rng.NextBytes(bytes);
         return new Guid(bytes);
     }
-
-    private sealed class SimulatedCrash : Exception;
 }

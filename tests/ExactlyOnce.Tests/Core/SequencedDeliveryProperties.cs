@@ -47,16 +47,7 @@ public sealed class SequencedDeliveryProperties
     {
         var rng = new Random(scenario.Seed);
         var clock = new ManualClock(DateTimeOffset.UnixEpoch);
-        var faultsOn = true;
-        Exception? Decide(string point, string component, Guid id)
-        {
-            if (!faultsOn || rng.NextDouble() >= scenario.FaultProbability)
-            {
-                return null;
-            }
-
-            return scenario.Crashes && rng.Next(2) == 0 ? new SimulatedCrash() : new SimulatedFaultException(point, component, id);
-        }
+        var faults = new SimulatedFaults(rng, scenario.FaultProbability, scenario.Crashes);
 
         var billingQueue = new List<IMessage>();
         var incarnations = new FakeIncarnations();
@@ -71,8 +62,8 @@ public sealed class SequencedDeliveryProperties
                 billingQueue.Add(p.Message);
             },
         };
-        var order = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, orderPublisher, new FakeFaults { Decide = Decide }, clock, options, incarnations: incarnations);
-        var billing = new ComponentHarness<BillData, BillingEvent>(BillingLogic.Instance, new FakePublisher(), new FakeFaults { Decide = Decide }, clock, options, incarnations: incarnations);
+        var order = new ComponentHarness<OrderData, OrderCommand>(OrderLogic.Instance, orderPublisher, new FakeFaults { Decide = faults.Decide }, clock, options, incarnations: incarnations);
+        var billing = new ComponentHarness<BillData, BillingEvent>(BillingLogic.Instance, new FakePublisher(), new FakeFaults { Decide = faults.Decide }, clock, options, incarnations: incarnations);
 
         // The producer's commands, numbered 1, 2, 3 …; some re-sent later as the same record.
         var commands = scenario.Steps.Select((s, i) => (s.Add
@@ -90,7 +81,7 @@ public sealed class SequencedDeliveryProperties
         for (var step = 0; orderQueue.Count + billingQueue.Count > 0; step++)
         {
             Assert.True(step < 20_000, "the simulation did not drain");
-            faultsOn = step < 400;
+            faults.On = step < 400;
             var pickOrder = billingQueue.Count == 0 || (orderQueue.Count > 0 && rng.Next(2) == 0);
             var queue = pickOrder ? orderQueue : billingQueue;
             try
@@ -98,7 +89,7 @@ public sealed class SequencedDeliveryProperties
                 await (pickOrder ? order.DeliverAsync(queue[0]) : billing.DeliverAsync(queue[0]));
                 queue.RemoveAt(0);
             }
-            catch (Exception ex) when (ex is SimulatedCrash || ex is StateWriteFailedException)
+            catch (Exception ex) when (ex is SimulatedFaults.SimulatedCrash || ex is StateWriteFailedException)
             {
                 await (pickOrder ? order.CrashAndRecoverAsync() : billing.CrashAndRecoverAsync());
                 Redeliver(queue, rng);
@@ -109,7 +100,7 @@ public sealed class SequencedDeliveryProperties
             }
         }
 
-        faultsOn = false;
+        faults.On = false;
         await DrainAsync(order, billing, billingQueue);
 
         // The model: the producer's commands once each, in send order.
@@ -194,6 +185,4 @@ public sealed class SequencedDeliveryProperties
         rng.NextBytes(bytes);
         return new Guid(bytes);
     }
-
-    private sealed class SimulatedCrash : Exception;
 }

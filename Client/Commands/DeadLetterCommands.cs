@@ -25,8 +25,14 @@ public static class DeadLetterCommands
             var sequencedLetters = new SequencedDeadLetters(session);
             var sequenced = await sequencedLetters.ListAsync(ct);
             var blocked = await sequencedLetters.BlockedAsync(sequenced.Where(l => l.DiscardedOn is null).Select(l => l.Receiver), ct);
-            session.Printer.Result(new { stream, sequenced, blocked, rejected }, console =>
+            var sequenceConflicts = rejected.Count(r => r.Reason.StartsWith("sequence conflict", StringComparison.Ordinal));
+            session.Printer.Result(new { stream, sequenced, blocked, rejected, sequenceConflicts }, console =>
             {
+                if (sequenceConflicts > 0)
+                {
+                    console.MarkupLine($"[red]{sequenceConflicts} sequence conflict(s)[/]: a producer's sequence arrived again under another message id (quarantined below)");
+                }
+
                 var held = new Table().Title("sequenced dead letters (replay or discard with: dead-letters replay|discard s<id>)")
                     .AddColumns("id", "receiver", "producer", "sequence", "failures", "reason", "dead since", "replayed", "discarded");
                 foreach (var l in sequenced)

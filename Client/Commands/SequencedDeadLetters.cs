@@ -163,6 +163,7 @@ public sealed class SequencedDeadLetters(ClientSession session)
         await using var command = database.CreateCommand("""
             SELECT count(*) FROM ExactlyOnceRejectedMessage
             WHERE ServiceId = @service AND Component = @component AND StreamKey = @key AND MessageId = @id
+              AND Reason LIKE 'tombstone applied%'
             """);
         command.Parameters.AddWithValue("service", session.ServiceId);
         command.Parameters.AddWithValue("component", component);

@@ -11,8 +11,8 @@ namespace ExactlyOnce.Client.Runs;
 /// <summary>Records a run, then publishes its copies (with a progress bar and an optional rate limit).</summary>
 public static class LoadRunner
 {
-    /// <summary>Messages recorded (numbered) per transaction, just before they are published.</summary>
-    private const int RecordChunk = 100;
+    /// <summary>Most messages recorded (numbered) per transaction, just before they are published.</summary>
+    private const int MaxRecordChunk = 100;
 
     public static async Task RunAsync(ClientSession session, RunRecord run, double? ratePerSecond, int seed, CancellationToken cancellationToken)
     {
@@ -31,19 +31,22 @@ public static class LoadRunner
         var provider = client.GetStreamProvider(OrleansNames.StreamProvider);
         var sequence = Workload.SendSequence(run, seed);
         var recorded = new Dictionary<Guid, ClientRecord>();
+        // A chunk is published within ~10 s even at a limited rate, well before the silos' sweeper
+        // (30 s) would take its unconfirmed records for a dead client's.
+        var recordChunk = ratePerSecond is { } r ? (int)Math.Clamp(r * 10, 1, MaxRecordChunk) : MaxRecordChunk;
         var clock = Stopwatch.StartNew();
         await session.Printer.WithProgressAsync($"load {run.Name}", sequence.Count, async report =>
         {
-            for (var start = 0; start < sequence.Count; start += RecordChunk)
+            for (var start = 0; start < sequence.Count; start += recordChunk)
             {
-                var chunk = sequence.Skip(start).Take(RecordChunk).ToList();
+                var chunk = sequence.Skip(start).Take(recordChunk).ToList();
                 if (outbox is not null)
                 {
                     // Numbered per order in send order and recorded before any of them is published.
                     var fresh = chunk.Where(m => !recorded.ContainsKey(m.MessageId)).DistinctBy(m => m.MessageId)
                         .Select(m => (StreamNamespaces.Orders, m.OrderId, (IMessage)m.ToCommand(run.Mode)))
                         .ToList();
-                    foreach (var record in await WithRetryAsync(() => outbox.RecordAsync(run.ProducerId!, fresh, cancellationToken), session, cancellationToken))
+                    foreach (var record in await WithRetryAsync(() => RecordOnceAsync(outbox, run.ProducerId!, fresh, cancellationToken), session, cancellationToken))
                     {
                         recorded[record.Message.MessageId] = record;
                     }
@@ -91,6 +94,30 @@ public static class LoadRunner
         {
             // Finished: the run takes no more sequences, so the silos can retire it once applied.
             await outbox.SealAsync(run.ProducerId!, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Records the chunk; if an earlier attempt did commit although it reported a failure (the
+    /// connection broke after the commit), the records are read back instead of numbered again.
+    /// </summary>
+    private static async Task<IReadOnlyList<ClientRecord>> RecordOnceAsync(
+        ClientOutbox outbox, string producerId, IReadOnlyList<(string, string, IMessage)> messages, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await outbox.RecordAsync(producerId, messages, cancellationToken);
+        }
+        catch (DuplicateClientMessageException)
+        {
+            var records = new List<ClientRecord>(messages.Count);
+            foreach (var (_, _, message) in messages)
+            {
+                records.Add(await outbox.FindAsync(message.MessageId, cancellationToken)
+                    ?? throw new InvalidOperationException($"message {message.MessageId} is neither recorded nor recordable"));
+            }
+
+            return records;
         }
     }
 

@@ -52,7 +52,7 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
 
             if (pendingStream + pendingOutbox > 0 && ++rounds % 5 == 1)
             {
-                progress?.Invoke($"waiting for quiescence: {pendingStream} stream message(s), {pendingOutbox} outbox message(s) pending");
+                progress?.Invoke($"waiting for quiescence: {pendingStream} stream or unpublished client message(s), {pendingOutbox} outbox message(s) pending");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
@@ -61,10 +61,16 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
         return false;
     }
 
-    /// <summary>Messages of this service still in the live stream table (not yet confirmed).</summary>
+    /// <summary>
+    /// Messages of this service still in the live stream table (not yet confirmed), plus client
+    /// messages recorded but not yet published (a sweeper will publish them).
+    /// </summary>
     public async Task<long> StreamBacklogAsync(CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand("SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service");
+        await using var command = database.CreateCommand("""
+            SELECT (SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service)
+                 + (SELECT count(*) FROM ExactlyOnceClientMessage WHERE ServiceId = @service AND PublishedOn IS NULL)
+            """);
         command.Parameters.AddWithValue("service", serviceId);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }

@@ -107,7 +107,9 @@ public sealed partial class MessageProcessor<TData>
         var progress = state.Producers.GetValueOrDefault(producerId);
         var heldHere = progress?.Held.Count ?? 0;
         var heldInAll = state.Producers.Values.Sum(p => p.Held.Count);
-        if (heldHere < _ports.Options.MaxHeldPerProducer && heldInAll < _ports.Options.MaxHeldPerComponent)
+        // At or below something parked, the parking table decides (it tells a copy from a reused sequence).
+        var aboveParked = message.Sequence > (progress?.ParkedHigh ?? 0);
+        if (heldHere < _ports.Options.MaxHeldPerProducer && heldInAll < _ports.Options.MaxHeldPerComponent && aboveParked)
         {
             await CommitAsync(message.MessageId, () =>
             {

@@ -76,6 +76,23 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_quarantine_a_reused_sequence_whose_first_copy_was_parked()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldPerProducer = 4, MaxHeldPerComponent = 1 });
+        IMessage From(string producer, long sequence, Filling filling = Filling.Meat) => new AddItem(Guid.NewGuid(), "o1", filling).WithSequence(producer, sequence);
+        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(From("client/q/1", 2)));   // the component's buffer is full now
+        var parked = From(Client, 2);
+        Assert.Equal(ProcessOutcome.Parked, await order.DeliverAsync(parked));
+        await order.DeliverAsync(From("client/q/1", 1));                                       // frees the buffer
+
+        Assert.Equal(ProcessOutcome.Conflict, await order.DeliverAsync(From(Client, 2, Filling.Strawberry)));
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(parked)); // the same copy again: moved from the parking table into the buffer meanwhile
+        await order.DeliverAsync(Add(1));
+        Assert.DoesNotContain(Filling.Strawberry, order.Store.Persisted.Data.Lines);
+        Assert.Equal(4, order.Store.Persisted.Data.Lines.Count);
+    }
+
+    [Fact]
     public async Task Should_apply_an_invalid_sequenced_message_in_order_as_a_recorded_no_op()
     {
         var order = NewOrder();

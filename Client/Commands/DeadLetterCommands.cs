@@ -1,6 +1,9 @@
 using System.CommandLine;
 using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Grains;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Serialization;
 using Spectre.Console;
 
 namespace ExactlyOnce.Client.Commands;
@@ -20,11 +23,12 @@ public static class DeadLetterCommands
         list.SetSessionAction(async (_, session, ct) =>
         {
             var database = await session.DatabaseAsync(ct);
-            var stream = await ReadStreamDeadLettersAsync(database, session.ServiceId, ct);
+            var stream = await ReadStreamDeadLettersAsync(session, ct);
             var rejected = await ReadRejectedAsync(database, session.ServiceId, ct);
             var sequencedLetters = new SequencedDeadLetters(session);
             var sequenced = await sequencedLetters.ListAsync(ct);
-            var blocked = await sequencedLetters.BlockedAsync(sequenced.Where(l => l.DiscardedOn is null).Select(l => l.Receiver), ct);
+            var blocked = await sequencedLetters.BlockedAsync(
+                sequenced.Where(l => l.DiscardedOn is null).Select(l => l.Receiver).Concat(stream.Where(d => d.ProducerId is not null).Select(d => d.Receiver!)), ct);
             var sequenceConflicts = rejected.Count(r => r.Reason.StartsWith("sequence conflict", StringComparison.Ordinal));
             session.Printer.Result(new { stream, sequenced, blocked, rejected, sequenceConflicts }, console =>
             {
@@ -48,10 +52,11 @@ public static class DeadLetterCommands
                 }
 
                 console.Write(waiting);
-                var table = new Table().Title("stream dead letters (replay with: dead-letters replay <id>)").AddColumns("id", "queue", "attempts", "dead since", "created", "payload bytes");
+                var table = new Table().Title("stream dead letters (replay with: dead-letters replay <id>; give up with: dead-letters discard <id>)")
+                    .AddColumns("id", "stream", "producer", "sequence", "attempts", "dead since", "created", "payload bytes");
                 foreach (var d in stream)
                 {
-                    table.AddRow($"{d.Id}", Markup.Escape(d.Queue), $"{d.Attempts}", $"{d.DeadOn:u}", $"{d.CreatedOn:u}", $"{d.PayloadBytes}");
+                    table.AddRow($"{d.Id}", Markup.Escape(d.Stream ?? "(unreadable)"), Markup.Escape(d.ProducerId ?? ""), d.Sequence is { } n ? $"{n}" : "", $"{d.Attempts}", $"{d.DeadOn:u}", $"{d.CreatedOn:u}", $"{d.PayloadBytes}");
                 }
 
                 console.Write(table);
@@ -95,7 +100,7 @@ public static class DeadLetterCommands
 
             var retention = InboxPolicy.RetentionFor(session.Streams.ExpiryTimeout, session.Streams.VisibilityTimeout, session.Streams.MaxEventDeliveryTime, InboxPolicy.DefaultSafetyMargin);
             var database = await session.DatabaseAsync(ct);
-            var candidates = (await ReadStreamDeadLettersAsync(database, session.ServiceId, ct)).Where(d => every || d.Id == one).ToList();
+            var candidates = (await ReadStreamDeadLettersAsync(session, ct)).Where(d => every || d.Id == one).ToList();
             if (one is { } wanted && candidates.Count == 0)
             {
                 throw new UsageException($"no stream dead letter with id {wanted} (see 'dead-letters list'; rejected invalid messages cannot be replayed)");
@@ -105,7 +110,7 @@ public static class DeadLetterCommands
             foreach (var d in candidates)
             {
                 string? refused = d.PayloadBytes == 0 ? "no payload kept"
-                    : DateTime.UtcNow - d.CreatedOn > retention ? $"older than the inbox retention ({retention}): its id may be forgotten, a replay could apply it twice"
+                    : d.ProducerId is null && DateTime.UtcNow - d.CreatedOn > retention ? $"unsequenced and older than the fallback retention ({retention}): its id may be forgotten, a replay could apply it twice"
                     : null;
                 var newId = refused is null ? await MoveBackAsync(database, session, d.Id, ct) : null;
                 refused ??= newId is null ? "it is no longer in the dead-letter table" : null;
@@ -136,7 +141,7 @@ public static class DeadLetterCommands
     /// <summary><c>discard s&lt;id&gt;</c> or <c>discard --receiver R --producer P --sequence N</c>: fill a producer's position with a tombstone.</summary>
     private static Command CreateDiscard()
     {
-        var id = new Argument<string?>("id") { Description = "A sequenced dead letter, s<n> (from 'dead-letters list').", Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id") { Description = "A dead letter from 'dead-letters list': a number (stream dead letter) or s<n> (sequenced dead letter).", Arity = ArgumentArity.ZeroOrOne };
         var receiver = new Option<string?>("--receiver") { Description = "Receiver waiting for the position: order/<order id> or billing/<order id>." };
         var producer = new Option<string?>("--producer") { Description = "Producer id whose position is given up (from 'show' or 'dead-letters list')." };
         var sequence = new Option<long?>("--sequence") { Description = "The position given up." };
@@ -156,9 +161,25 @@ public static class DeadLetterCommands
                     throw new UsageException("give either s<id> or --receiver, --producer and --sequence, not both");
                 }
 
-                var letterId = SequencedDeadLetters.ParseLabel(text) ?? throw new UsageException($"bad dead-letter id '{text}': s<n> (only sequenced dead letters can be discarded by id)");
-                var letter = (await letters.ListAsync(ct)).Find(l => l.Id == letterId) ?? throw new UsageException($"no sequenced dead letter {text} (see 'dead-letters list')");
-                result = await letters.DiscardAsync(letter.Receiver, letter.ProducerId, letter.Sequence, letter.Id, ct);
+                if (SequencedDeadLetters.ParseLabel(text) is { } letterId)
+                {
+                    var letter = (await letters.ListAsync(ct)).Find(l => l.Id == letterId) ?? throw new UsageException($"no sequenced dead letter {text} (see 'dead-letters list')");
+                    result = await letters.DiscardAsync(letter.Receiver, letter.ProducerId, letter.Sequence, letter.Id, ct);
+                }
+                else if (long.TryParse(text, out var streamId) && streamId > 0)
+                {
+                    var letter = (await ReadStreamDeadLettersAsync(session, ct)).Find(d => d.Id == streamId) ?? throw new UsageException($"no stream dead letter {text} (see 'dead-letters list')");
+                    if (letter.Receiver is null || letter.ProducerId is null || letter.Sequence is null)
+                    {
+                        throw new UsageException($"stream dead letter {text} carries no readable producer sequence (an unsequenced message): nothing waits for it, replay it or leave it");
+                    }
+
+                    result = await letters.DiscardAsync(letter.Receiver, letter.ProducerId, letter.Sequence.Value, null, ct);
+                }
+                else
+                {
+                    throw new UsageException($"bad dead-letter id '{text}': a number (stream dead letter) or s<n> (sequenced dead letter)");
+                }
             }
             else
             {
@@ -199,22 +220,36 @@ public static class DeadLetterCommands
 
     private sealed record ReplayResult(long Id, bool Replayed, long? NewMessageId, string? Refused);
 
-    private sealed record StreamDeadLetter(long Id, string Queue, int Attempts, DateTime DeadOn, DateTime CreatedOn, int PayloadBytes);
+    private sealed record StreamDeadLetter(
+        long Id, string Queue, int Attempts, DateTime DeadOn, DateTime CreatedOn, int PayloadBytes,
+        string? Stream, Guid? MessageId, string? ProducerId, long? Sequence, [property: System.Text.Json.Serialization.JsonIgnore] string? Receiver);
 
     private sealed record Rejected(long Id, string Component, string Key, Guid? MessageId, string Type, string Reason, DateTime RejectedOn);
 
-    private static async Task<List<StreamDeadLetter>> ReadStreamDeadLettersAsync(NpgsqlDataSource database, string serviceId, CancellationToken ct)
+    /// <summary>The provider's dead letters, with the stream, message, producer and sequence read from their payloads where possible.</summary>
+    private static async Task<List<StreamDeadLetter>> ReadStreamDeadLettersAsync(ClientSession session, CancellationToken ct)
     {
+        var database = await session.DatabaseAsync(ct);
+        var serializer = (await session.ClientAsync(ct)).ServiceProvider.GetRequiredService<Serializer>();
         await using var command = database.CreateCommand("""
-            SELECT MessageId, QueueId, Dequeued, DeadOn, CreatedOn, coalesce(octet_length(Payload), 0)
+            SELECT MessageId, QueueId, Dequeued, DeadOn, CreatedOn, coalesce(octet_length(Payload), 0), Payload
             FROM OrleansStreamDeadLetter WHERE ServiceId = @service ORDER BY DeadOn, MessageId
             """);
-        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("service", session.ServiceId);
         var rows = new List<StreamDeadLetter>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(new StreamDeadLetter(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3), reader.GetDateTime(4), reader.GetInt32(5)));
+            var decoded = reader.IsDBNull(6) ? null : StreamDeadLetterPayloads.Decode(reader.GetFieldValue<byte[]>(6), serializer);
+            var message = decoded?.Message;
+            var receiver = decoded is null ? null
+                : decoded.StreamNamespace == StreamNamespaces.Orders ? $"order/{decoded.StreamKey}"
+                : decoded.StreamNamespace == StreamNamespaces.Billing ? $"billing/{decoded.StreamKey}"
+                : null;
+            rows.Add(new StreamDeadLetter(
+                reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3), reader.GetDateTime(4), reader.GetInt32(5),
+                decoded is null ? null : $"{decoded.StreamNamespace}/{decoded.StreamKey}", message?.MessageId, message?.ProducerId,
+                message?.ProducerId is null ? null : message.Sequence, receiver));
         }
 
         return rows;

@@ -31,12 +31,7 @@ public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
         await _db.DisposeAsync();
     }
 
-    private async Task<JsonElement> OkAsync(params string[] args)
-    {
-        var result = await _client.RunAsync([.. args, "--json"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result.Json;
-    }
+    private Task<JsonElement> OkAsync(params string[] args) => _client.OkJsonAsync(args);
 
     private Task<JsonElement> WaitAsync(string[] args, Func<JsonElement, bool> done, string what) =>
         Eventually.WaitForAsync(() => OkAsync(args), done, TimeSpan.FromSeconds(120), what);

@@ -12,12 +12,7 @@ public sealed class When_a_message_fails_on_its_turn(ClientCluster cluster) : IC
 {
     private readonly ClientProcess _client = cluster.Client;
 
-    private async Task<JsonElement> OkAsync(params string[] args)
-    {
-        var result = await _client.RunAsync([.. args, "--json"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result.Json;
-    }
+    private Task<JsonElement> OkAsync(params string[] args) => _client.OkJsonAsync(args);
 
     [Fact]
     public async Task Should_block_only_its_producer_until_its_position_is_discarded()

@@ -12,12 +12,7 @@ public sealed class When_one_order_receives_25000_messages(SequencedCluster clus
 {
     private readonly ClientProcess _client = cluster.Client;
 
-    private async Task<JsonElement> OkAsync(params string[] args)
-    {
-        var result = await _client.RunAsync([.. args, "--json"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result.Json;
-    }
+    private Task<JsonElement> OkAsync(params string[] args) => _client.OkJsonAsync(args);
 
     /// <summary>Sends one add then removes (the first takes the line away, the others find nothing), so the order's data stays empty.</summary>
     private async Task SendAsync(string run, int messages)

@@ -12,12 +12,7 @@ public sealed class When_producers_number_their_messages(SequencedCluster cluste
 {
     private readonly ClientProcess _client = cluster.Client;
 
-    private async Task<JsonElement> OkAsync(params string[] args)
-    {
-        var result = await _client.RunAsync([.. args, "--json"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result.Json;
-    }
+    private Task<JsonElement> OkAsync(params string[] args) => _client.OkJsonAsync(args);
 
     private Task<JsonElement> WaitAsync(string[] args, Func<JsonElement, bool> done, string what, int seconds = 90) =>
         Eventually.WaitForAsync(() => OkAsync(args), done, TimeSpan.FromSeconds(seconds), what);

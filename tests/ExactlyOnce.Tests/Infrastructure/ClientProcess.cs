@@ -15,6 +15,14 @@ public sealed class ClientProcess(string connectionString, string clusterId)
 
     public Task<Result> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
+    /// <summary>Runs a command with <c>--json</c>, asserts it succeeded, and returns its JSON result.</summary>
+    public async Task<JsonElement> OkJsonAsync(params string[] args)
+    {
+        var result = await RunAsync([.. args, "--json"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result.Json;
+    }
+
     /// <summary>Runs the client with extra environment variables (e.g. a crash point).</summary>
     public async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {

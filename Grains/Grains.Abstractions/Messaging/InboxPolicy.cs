@@ -24,8 +24,8 @@ public static class InboxPolicy
     public static TimeSpan RetentionFor(TimeSpan expiryTimeout, TimeSpan visibilityTimeout, TimeSpan maxEventDeliveryTime, TimeSpan safetyMargin) =>
         expiryTimeout + visibilityTimeout + maxEventDeliveryTime + safetyMargin;
 
-    /// <summary>Drops the entries older than the retention (the list is oldest first); returns how many.</summary>
-    public static int Prune<TEntry>(List<TEntry> inbox, Func<TEntry, DateTime> processedAtUtc, DateTime nowUtc, TimeSpan retention)
+    /// <summary>Drops the entries older than the retention (the list is oldest first); returns the dropped ones.</summary>
+    public static IReadOnlyList<TEntry> Prune<TEntry>(List<TEntry> inbox, Func<TEntry, DateTime> processedAtUtc, DateTime nowUtc, TimeSpan retention)
     {
         var cutoff = nowUtc - retention;
         var expired = 0;
@@ -34,7 +34,8 @@ public static class InboxPolicy
             expired++;
         }
 
+        var dropped = inbox.GetRange(0, expired);
         inbox.RemoveRange(0, expired);
-        return expired;
+        return dropped;
     }
 }

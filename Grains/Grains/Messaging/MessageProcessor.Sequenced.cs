@@ -111,13 +111,7 @@ public sealed partial class MessageProcessor<TData>
         var aboveParked = message.Sequence > (progress?.ParkedHigh ?? 0);
         if (heldHere < _ports.Options.MaxHeldPerProducer && heldInAll < _ports.Options.MaxHeldPerComponent && aboveParked)
         {
-            await CommitAsync(message.MessageId, () =>
-            {
-                var p = ProgressOf(producerId);
-                var at = p.Held.FindIndex(h => h.Sequence > message.Sequence);
-                p.Held.Insert(at < 0 ? p.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
-                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
-            });
+            await CommitAsync(message.MessageId, () => InsertHeld(ProgressOf(producerId), message));
             MessagingLog.Held(_logger, _component, message.MessageId, producerId, message.Sequence, progress?.Mark ?? 0);
             return ProcessOutcome.Held;
         }
@@ -131,11 +125,7 @@ public sealed partial class MessageProcessor<TData>
 
         if (message.Sequence > (progress?.ParkedHigh ?? 0))
         {
-            await CommitAsync(message.MessageId, () =>
-            {
-                ProgressOf(producerId).ParkedHigh = message.Sequence;
-                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
-            });
+            await CommitAsync(message.MessageId, () => ProgressOf(producerId).ParkedHigh = message.Sequence);
         }
 
         MessagingLog.Parked(_logger, _component, message.MessageId, producerId, message.Sequence);
@@ -202,15 +192,6 @@ public sealed partial class MessageProcessor<TData>
         }
     }
 
-    private async Task EnsureReminderAsync()
-    {
-        if (!_store.State.FlushReminderRegistered)
-        {
-            await _ports.Reminder.RegisterAsync();
-            _store.State.FlushReminderRegistered = true;
-        }
-    }
-
     private async Task RecordHeldFailureAsync(ProducerProgress progress, HeldMessage held, Exception failure)
     {
         var failures = held.Failures + 1;
@@ -220,21 +201,13 @@ public sealed partial class MessageProcessor<TData>
             // Stored first, then removed from the state: a crash in between leaves it held (and the
             // dead letter written twice is one row).
             await _handler.DeadLetterAsync(held.Message, failures, $"{failure.GetType().Name}: {failure.Message}");
-            await CommitAsync(held.Message.MessageId, () =>
-            {
-                progress.Held.RemoveAt(0);
-                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
-            });
+            await CommitAsync(held.Message.MessageId, () => progress.Held.RemoveAt(0));
             MessagingLog.HeldDeadLettered(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, failures);
             return;
         }
 
         await EnsureReminderAsync();
-        await CommitAsync(held.Message.MessageId, () =>
-        {
-            progress.Held[0] = held with { Failures = failures, LastError = failure.Message };
-            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
-        });
+        await CommitAsync(held.Message.MessageId, () => progress.Held[0] = held with { Failures = failures, LastError = failure.Message });
     }
 
     /// <summary>
@@ -251,30 +224,18 @@ public sealed partial class MessageProcessor<TData>
         if (parked.Count == 0)
         {
             await _ports.Parking.RemoveAsync(_identity.Receiver, producerId, progress.Mark, []);
-            await CommitAsync(Guid.Empty, () =>
-            {
-                progress.ParkedHigh = 0;
-                return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
-            });
+            await CommitAsync(Guid.Empty, () => progress.ParkedHigh = 0);
             return false;
         }
 
         var moved = new List<long>();
         await CommitAsync(Guid.Empty, () =>
         {
-            foreach (var message in parked)
+            foreach (var message in parked.Where(m => !progress.Held.Exists(h => h.Sequence == m.Sequence)))
             {
-                if (progress.Held.Exists(h => h.Sequence == message.Sequence))
-                {
-                    continue;
-                }
-
-                var at = progress.Held.FindIndex(h => h.Sequence > message.Sequence);
-                progress.Held.Insert(at < 0 ? progress.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
+                InsertHeld(progress, message);
                 moved.Add(message.Sequence);
             }
-
-            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
         });
 
         // Only after the buffer holding them is stored; stale rows (at or below the mark) go too.
@@ -306,7 +267,6 @@ public sealed partial class MessageProcessor<TData>
             }
 
             state.RetiredRunsThrough = watermark;
-            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
         });
         MessagingLog.RunsRetired(_logger, _component, watermark, retired.Count);
     }
@@ -316,6 +276,13 @@ public sealed partial class MessageProcessor<TData>
         _store.State.Producers.TryGetValue(producerId, out var progress) ? progress.Mark
         : ProducerIds.IsRetiredRun(producerId, _store.State.RetiredRunsThrough) ? long.MaxValue
         : 0;
+
+    /// <summary>Puts an early arrival into the producer's buffer, which stays in ascending sequence order.</summary>
+    private static void InsertHeld(ProducerProgress progress, IMessage message)
+    {
+        var at = progress.Held.FindIndex(h => h.Sequence > message.Sequence);
+        progress.Held.Insert(at < 0 ? progress.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
+    }
 
     private ProducerProgress ProgressOf(string producerId)
     {

@@ -180,16 +180,11 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         var newData = _handler.Handle(_clone(_store.State.Data), message, outgoing);
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
 
+        // Expired ids go before the bound is checked (dropping them in memory only anticipates the
+        // next write, which drops them from storage too).
         var state = _store.State;
         var now = _ports.Clock.GetUtcNow().UtcDateTime;
-        var pruned = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _ports.Options.InboxRetention);
-        if (pruned > 0)
-        {
-            MessagingLog.InboxPruned(_logger, _component, pruned, state.Inbox.Count);
-            _inboxIndex.Clear();
-            _inboxIndex.UnionWith(state.Inbox.Select(e => e.MessageId));
-        }
-
+        PruneInbox(now);
         if (state.Inbox.Count >= _ports.Options.MaxInboxEntries)
         {
             throw new InboxFullException(_component, state.Inbox.Count);
@@ -201,8 +196,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         var entries = await CommitAsync(message.MessageId, async () =>
         {
             var sequenced = await SequenceOutgoingAsync(outgoing.Entries);
-            state.Inbox.Add(new InboxEntry(message.MessageId, now));
-            _inboxIndex.Add(message.MessageId);
+            AddToInbox(message.MessageId, now);
             CommitInMemory(newData, sequenced);
             return sequenced;
         });
@@ -260,16 +254,12 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         {
             if (recordInInbox)
             {
-                var state = _store.State;
                 var now = _ports.Clock.GetUtcNow().UtcDateTime;
-                InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _ports.Options.InboxRetention);
-                state.Inbox.Add(new InboxEntry(message.MessageId, now));
-                _inboxIndex.Clear();
-                _inboxIndex.UnionWith(state.Inbox.Select(e => e.MessageId));
+                PruneInbox(now);
+                AddToInbox(message.MessageId, now);
             }
 
             CommitInMemory(newData, []);
-            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
         });
         Faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
         foreach (var entry in outgoing.Entries)
@@ -313,14 +303,35 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     }
 
     /// <summary>Registers the recovery reminder before a commit that leaves work behind, so a committed outbox always has a timer that flushes it.</summary>
-    private async Task PrepareReminderAsync(int newEntries)
+    private Task PrepareReminderAsync(int newEntries) =>
+        newEntries > 0 || _store.State.Outbox.Count > 0 ? EnsureReminderAsync() : Task.CompletedTask;
+
+    /// <summary>Registers the recovery reminder unless it is (or may be) registered already.</summary>
+    private async Task EnsureReminderAsync()
     {
-        var state = _store.State;
-        if ((newEntries > 0 || state.Outbox.Count > 0) && !state.FlushReminderRegistered)
+        if (!_store.State.FlushReminderRegistered)
         {
             await _ports.Reminder.RegisterAsync();
-            state.FlushReminderRegistered = true;
+            _store.State.FlushReminderRegistered = true;
         }
+    }
+
+    /// <summary>Drops the fallback ids past the retention, keeping the index in step without rebuilding it from the whole inbox.</summary>
+    private void PruneInbox(DateTime now)
+    {
+        var state = _store.State;
+        var dropped = InboxPolicy.Prune(state.Inbox, e => e.ProcessedAtUtc, now, _ports.Options.InboxRetention);
+        if (dropped.Count > 0)
+        {
+            _inboxIndex.ExceptWith(dropped.Select(e => e.MessageId));
+            MessagingLog.InboxPruned(_logger, _component, dropped.Count, state.Inbox.Count);
+        }
+    }
+
+    private void AddToInbox(Guid messageId, DateTime now)
+    {
+        _store.State.Inbox.Add(new InboxEntry(messageId, now));
+        _inboxIndex.Add(messageId);
     }
 
     private void CommitInMemory(TData newData, IReadOnlyList<OutboxEntry> entries)
@@ -351,6 +362,14 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         await WriteAsync(messageId);
         return entries;
     }
+
+    /// <inheritdoc cref="CommitAsync(Guid, Func{Task{IReadOnlyList{OutboxEntry}}})"/>
+    private Task CommitAsync(Guid messageId, Action changeInMemory) =>
+        CommitAsync(messageId, () =>
+        {
+            changeInMemory();
+            return Task.FromResult<IReadOnlyList<OutboxEntry>>([]);
+        });
 
     /// <summary>Writes the state. Any failure leaves this instance broken: memory cannot be trusted any more.</summary>
     private async Task WriteAsync(Guid messageId)

@@ -202,6 +202,9 @@ public sealed class MessageProcessorTests
         _clock.Advance(TimeSpan.FromSeconds(2));
         await order.DeliverAsync(Add(Filling.Strawberry)); // now past the bound: pruned on this write
         Assert.DoesNotContain(order.Processor.State.Inbox, e => e.MessageId == add.MessageId);
+        // The live activation forgets it too, as a fresh one reading storage would: past the window
+        // it is applied again (the fallback's documented weakness, never silently different per activation).
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(add));
     }
 
     [Fact]

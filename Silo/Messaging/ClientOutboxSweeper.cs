@@ -21,22 +21,17 @@ public sealed partial class ClientOutboxSweeper(
 {
     protected override async Task TickAsync(CancellationToken stoppingToken)
     {
-        try
+        var streams = client.GetStreamProvider(OrleansNames.StreamProvider);
+        var published = await outbox.SweepAsync(settings.ClientOutboxSweepAge, limit: 500, record =>
+            streams.GetStream<object>(StreamId.Create(record.StreamNamespace, record.StreamKey)).OnNextAsync(record.Message), stoppingToken);
+        if (published > 0)
         {
-            var streams = client.GetStreamProvider(OrleansNames.StreamProvider);
-            var published = await outbox.SweepAsync(settings.ClientOutboxSweepAge, limit: 500, record =>
-                streams.GetStream<object>(StreamId.Create(record.StreamNamespace, record.StreamKey)).OnNextAsync(record.Message), stoppingToken);
-            if (published > 0)
-            {
-                Swept(logger, published, settings.ClientOutboxSweepAge);
-            }
-        }
-        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            // Deliberately not fatal: the rows stay unconfirmed and the next tick tries again.
-            SweepFailed(logger, ex);
+            Swept(logger, published, settings.ClientOutboxSweepAge);
         }
     }
+
+    /// <summary>The rows stay unconfirmed; the next tick tries again.</summary>
+    protected override void TickFailed(Exception exception) => SweepFailed(logger, exception);
 
     [LoggerMessage(1100, LogLevel.Information, "published {Count} client message(s) recorded but unconfirmed for more than {Age}")]
     private static partial void Swept(ILogger logger, int count, TimeSpan age);

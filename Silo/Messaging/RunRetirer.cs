@@ -33,18 +33,10 @@ public sealed partial class RunRetirer(
     IHostApplicationLifetime lifetime,
     ILogger<RunRetirer> logger) : SiloTimerService(lifetime, settings.RunRetirementPeriod)
 {
-    protected override async Task TickAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await RetireOnceAsync(stoppingToken);
-        }
-        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            // Not fatal: the watermark did not move; the next tick starts again from it.
-            RetireFailed(logger, ex);
-        }
-    }
+    protected override Task TickAsync(CancellationToken stoppingToken) => RetireOnceAsync(stoppingToken);
+
+    /// <summary>The watermark did not move; the next tick starts again from it.</summary>
+    protected override void TickFailed(Exception exception) => RetireFailed(logger, exception);
 
     /// <summary>One pass of the rule; returns the watermark after it.</summary>
     public async Task<long> RetireOnceAsync(CancellationToken cancellationToken)

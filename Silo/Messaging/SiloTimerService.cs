@@ -4,8 +4,9 @@ namespace ExactlyOnce.Silo.Messaging;
 
 /// <summary>
 /// A silo background job on a fixed period: it starts once the host (and so the silo) runs, calls
-/// <see cref="TickAsync"/> each period, and stops with the silo. A failing tick is the job's to report;
-/// the next tick comes anyway.
+/// <see cref="TickAsync"/> each period, and stops with the silo. A failing tick is reported through
+/// <see cref="TickFailed"/> and never ends the job (nor, through the host, the silo): the next tick
+/// tries again.
 /// </summary>
 public abstract class SiloTimerService(IHostApplicationLifetime lifetime, TimeSpan period) : BackgroundService
 {
@@ -19,7 +20,15 @@ public abstract class SiloTimerService(IHostApplicationLifetime lifetime, TimeSp
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await TickAsync(stoppingToken);
+                try
+                {
+                    await TickAsync(stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Deliberately not fatal: the job's work is idempotent and the next tick redoes it.
+                    TickFailed(ex);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -30,4 +39,7 @@ public abstract class SiloTimerService(IHostApplicationLifetime lifetime, TimeSp
 
     /// <summary>One run of the job.</summary>
     protected abstract Task TickAsync(CancellationToken stoppingToken);
+
+    /// <summary>Reports a failed tick (the job goes on).</summary>
+    protected abstract void TickFailed(Exception exception);
 }

@@ -242,10 +242,7 @@ public static class DeadLetterCommands
         {
             var decoded = reader.IsDBNull(6) ? null : StreamDeadLetterPayloads.Decode(reader.GetFieldValue<byte[]>(6), serializer);
             var message = decoded?.Message;
-            var receiver = decoded is null ? null
-                : decoded.StreamNamespace == StreamNamespaces.Orders ? $"order/{decoded.StreamKey}"
-                : decoded.StreamNamespace == StreamNamespaces.Billing ? $"billing/{decoded.StreamKey}"
-                : null;
+            var receiver = decoded is null ? null : SequencedDeadLetters.ReceiverOf(decoded.StreamNamespace, decoded.StreamKey);
             rows.Add(new StreamDeadLetter(
                 reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3), reader.GetDateTime(4), reader.GetInt32(5),
                 decoded is null ? null : $"{decoded.StreamNamespace}/{decoded.StreamKey}", message?.MessageId, message?.ProducerId,

@@ -4,7 +4,6 @@ using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting.Producers;
-using Orleans.Runtime;
 using Spectre.Console;
 
 namespace ExactlyOnce.Client.Commands;
@@ -51,9 +50,7 @@ public static class SendCommands
             if (message.Mode != DeliveryMode.ExactlyOnce)
             {
                 // The demo's weaker modes are not numbered: they show what happens without the protocol.
-                await client.GetStreamProvider(OrleansNames.StreamProvider)
-                    .GetStream<object>(StreamId.Create(StreamNamespaces.Orders, message.OrderId))
-                    .OnNextAsync(message);
+                await ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, message.OrderId, message);
                 Print(session, message, null, resent: false);
                 return ClientApp.ExitOk;
             }

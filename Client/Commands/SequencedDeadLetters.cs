@@ -4,9 +4,7 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Grains.Orders;
-using ExactlyOnce.Hosting.Producers;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Orleans.Serialization;
 
 namespace ExactlyOnce.Client.Commands;
@@ -35,19 +33,23 @@ public sealed class SequencedDeadLetters(ClientSession session)
     public static long? ParseLabel(string text) =>
         text.Length > 1 && text[0] == 's' && long.TryParse(text.AsSpan(1), out var id) && id > 0 ? id : null;
 
+    /// <summary>The sample's receivers: component name and the stream namespace it consumes.</summary>
+    private static readonly (string Component, string StreamNamespace)[] Receivers =
+        [("order", StreamNamespaces.Orders), ("billing", StreamNamespaces.Billing)];
+
     /// <summary>The stream a receiver consumes, from its name.</summary>
     public static (string Component, string StreamNamespace, string Key) ParseReceiver(string receiver)
     {
         var slash = receiver.IndexOf('/');
         var (component, key) = slash > 0 ? (receiver[..slash], receiver[(slash + 1)..]) : ("", "");
-        var ns = component switch
-        {
-            "order" => StreamNamespaces.Orders,
-            "billing" => StreamNamespaces.Billing,
-            _ => throw new UsageException($"bad receiver '{receiver}': order/<order id> or billing/<order id>"),
-        };
+        var ns = Array.Find(Receivers, r => r.Component == component).StreamNamespace
+            ?? throw new UsageException($"bad receiver '{receiver}': order/<order id> or billing/<order id>");
         return (component, ns, Arguments.RequireOrderId(key));
     }
+
+    /// <summary>The receiver name of the component consuming a stream, or null for a stream no component consumes.</summary>
+    public static string? ReceiverOf(string streamNamespace, string streamKey) =>
+        Array.Find(Receivers, r => r.StreamNamespace == streamNamespace).Component is { } component ? $"{component}/{streamKey}" : null;
 
     public async Task<List<SequencedLetter>> ListAsync(CancellationToken ct)
     {
@@ -90,7 +92,7 @@ public sealed class SequencedDeadLetters(ClientSession session)
         var letter = (await ListAsync(ct)).Find(l => l.Id == id) ?? throw new UsageException($"no sequenced dead letter s{id} (see 'dead-letters list')");
         var client = await session.ClientAsync(ct);
         var message = await PayloadAsync(id, ct);
-        await ClientPublishing.PublishAsync(client, new ClientRecord(letter.ProducerId, letter.StreamNamespace, letter.StreamKey, letter.Sequence, message));
+        await ClientPublishing.PublishAsync(client, letter.StreamNamespace, letter.StreamKey, message);
         await MarkAsync(id, "ReplayedOn", ct);
         return letter;
     }
@@ -104,7 +106,7 @@ public sealed class SequencedDeadLetters(ClientSession session)
         var (component, ns, key) = ParseReceiver(receiver);
         var tombstone = SequenceTombstone.For(producerId, sequence, letterId is { } l ? $"dead letter s{l} discarded" : "discarded by an operator");
         var client = await session.ClientAsync(ct);
-        await ClientPublishing.PublishAsync(client, new ClientRecord(producerId, ns, key, sequence, tombstone));
+        await ClientPublishing.PublishAsync(client, ns, key, tombstone);
         if (letterId is { } id)
         {
             await MarkAsync(id, "DiscardedOn", ct);

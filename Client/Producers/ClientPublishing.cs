@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ExactlyOnce.Grains;
+using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Hosting.Producers;
 using Orleans.Runtime;
 
@@ -13,9 +14,13 @@ public static class ClientPublishing
 
     /// <summary>Publishes the recorded copy to its stream.</summary>
     public static Task PublishAsync(IClusterClient client, ClientRecord record) =>
+        PublishAsync(client, record.StreamNamespace, record.StreamKey, record.Message);
+
+    /// <summary>Publishes a message to a stream of the durable provider.</summary>
+    public static Task PublishAsync(IClusterClient client, string streamNamespace, string streamKey, IMessage message) =>
         client.GetStreamProvider(OrleansNames.StreamProvider)
-            .GetStream<object>(StreamId.Create(record.StreamNamespace, record.StreamKey))
-            .OnNextAsync(record.Message);
+            .GetStream<object>(StreamId.Create(streamNamespace, streamKey))
+            .OnNextAsync(message);
 
     /// <summary>The crash point between recording and publishing, when armed (a real SIGKILL of this process).</summary>
     public static void CrashIfArmed(string point)

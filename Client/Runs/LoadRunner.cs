@@ -4,7 +4,6 @@ using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
-using Orleans.Runtime;
 
 namespace ExactlyOnce.Client.Runs;
 
@@ -28,7 +27,6 @@ public static class LoadRunner
         // Recorded first: a published message is always known to 'verify', even if this process dies.
         await store.CreateAsync(run, cancellationToken);
 
-        var provider = client.GetStreamProvider(OrleansNames.StreamProvider);
         var sequence = Workload.SendSequence(run, seed);
         var recorded = new Dictionary<Guid, ClientRecord>();
         // A chunk is published within ~10 s even at a limited rate, well before the silos' sweeper
@@ -61,7 +59,7 @@ public static class LoadRunner
                     await WithRetryAsync(
                         async () =>
                         {
-                            await provider.GetStream<object>(StreamId.Create(StreamNamespaces.Orders, m.OrderId)).OnNextAsync(message);
+                            await ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, m.OrderId, message);
                             return true;
                         },
                         session, cancellationToken);

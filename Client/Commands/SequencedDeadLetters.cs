@@ -132,10 +132,8 @@ public sealed class SequencedDeadLetters(ClientSession session)
     {
         var (component, _, key) = ParseReceiver(receiver);
         var client = await session.ClientAsync(ct);
-        var view = component == "order"
-            ? (await client.GetGrain<IOrderGrain>(key).GetOrder()).Protocol
-            : (await client.GetGrain<IBillingGrain>(key).GetBill()).Protocol;
-        return view ?? throw new InvalidOperationException($"{receiver} did not describe its protocol state");
+        IExactlyOnceReceiver grain = component == "order" ? client.GetGrain<IOrderGrain>(key) : client.GetGrain<IBillingGrain>(key);
+        return await grain.GetProtocol();
     }
 
     private async Task<IMessage> PayloadAsync(long id, CancellationToken ct)

@@ -19,7 +19,8 @@ public static class ShowCommands
         order.SetSessionAction(async (parse, session, ct) =>
         {
             var id = Arguments.RequireOrderId(parse.GetValue(orderId));
-            var view = await (await session.ClientAsync(ct)).GetGrain<IOrderGrain>(id).GetOrder();
+            var grain = (await session.ClientAsync(ct)).GetGrain<IOrderGrain>(id);
+            var (view, protocol) = (await grain.GetOrder(), await grain.GetProtocol());
             session.Printer.Result(
                 new
                 {
@@ -27,14 +28,14 @@ public static class ShowCommands
                     lines = view.Lines.Select(l => l.ToString()),
                     inboxSize = view.InboxSize,
                     pendingOutbox = view.PendingOutbox,
-                    dedupEntries = view.Protocol?.DedupEntries,
-                    producers = Producers(view.Protocol),
-                    stateBytes = StateBytes(view.Protocol),
+                    dedupEntries = protocol.DedupEntries,
+                    producers = Producers(protocol),
+                    stateBytes = StateBytes(protocol),
                 },
                 console =>
                 {
                     console.MarkupLine($"order [bold]{Markup.Escape(view.OrderId)}[/]: {view.Lines.Count} line(s), {view.PendingOutbox.Count} pending outgoing");
-                    WriteProtocol(console, view.Protocol);
+                    WriteProtocol(console, protocol);
                     for (var i = 0; i < view.Lines.Count; i++)
                     {
                         console.WriteLine($"  {i + 1,3}. {view.Lines[i]}");
@@ -48,7 +49,8 @@ public static class ShowCommands
         billing.SetSessionAction(async (parse, session, ct) =>
         {
             var id = Arguments.RequireOrderId(parse.GetValue(billId));
-            var view = await (await session.ClientAsync(ct)).GetGrain<IBillingGrain>(id).GetBill();
+            var grain = (await session.ClientAsync(ct)).GetGrain<IBillingGrain>(id);
+            var (view, protocol) = (await grain.GetBill(), await grain.GetProtocol());
             session.Printer.Result(
                 new
                 {
@@ -57,14 +59,14 @@ public static class ShowCommands
                     total = view.Total,
                     inboxSize = view.InboxSize,
                     pendingOutbox = view.PendingOutbox,
-                    dedupEntries = view.Protocol?.DedupEntries,
-                    producers = Producers(view.Protocol),
-                    stateBytes = StateBytes(view.Protocol),
+                    dedupEntries = protocol.DedupEntries,
+                    producers = Producers(protocol),
+                    stateBytes = StateBytes(protocol),
                 },
                 console =>
                 {
                     console.Write(BillTable(view));
-                    WriteProtocol(console, view.Protocol);
+                    WriteProtocol(console, protocol);
                 });
             return ClientApp.ExitOk;
         });
@@ -74,19 +76,14 @@ public static class ShowCommands
         return show;
     }
 
-    private static object? Producers(ProtocolView? protocol) =>
-        protocol?.Producers.Select(p => new { id = p.ProducerId, mark = p.Mark, held = p.Held, parkedUpTo = p.ParkedHigh, blocked = p.Blocked, heldFailures = p.HeldFailures, lastError = p.LastError });
+    private static object Producers(ProtocolView protocol) =>
+        protocol.Producers.Select(p => new { id = p.ProducerId, mark = p.Mark, held = p.Held, parkedUpTo = p.ParkedHigh, blocked = p.Blocked, heldFailures = p.HeldFailures, lastError = p.LastError });
 
-    private static object? StateBytes(ProtocolView? protocol) =>
-        protocol is null ? null : new { total = protocol.StateBytes, data = protocol.DataBytes, protocol = protocol.ProtocolBytes };
+    private static object StateBytes(ProtocolView protocol) =>
+        new { total = protocol.StateBytes, data = protocol.DataBytes, protocol = protocol.ProtocolBytes };
 
-    private static void WriteProtocol(IAnsiConsole console, ProtocolView? protocol)
+    private static void WriteProtocol(IAnsiConsole console, ProtocolView protocol)
     {
-        if (protocol is null)
-        {
-            return;
-        }
-
         console.WriteLine($"  dedup entries {protocol.DedupEntries} ({protocol.Producers.Count} producer(s), {protocol.FallbackIds} fallback id(s)); stored state {protocol.StateBytes} B: data {protocol.DataBytes} B, protocol {protocol.ProtocolBytes} B");
         foreach (var p in protocol.Producers)
         {

@@ -20,8 +20,7 @@ public sealed record BillView(
     [property: Id(1)] IReadOnlyList<BillItem> Items,
     [property: Id(2)] decimal Total,
     [property: Id(3)] int InboxSize,
-    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox,
-    [property: Id(5)] ProtocolView? Protocol = null);
+    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox);
 
 /// <summary>One applied billing event.</summary>
 [GenerateSerializer, Immutable, Alias("bill-item")]

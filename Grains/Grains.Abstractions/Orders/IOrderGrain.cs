@@ -18,8 +18,7 @@ public sealed record OrderView(
     [property: Id(0)] string OrderId,
     [property: Id(1)] IReadOnlyList<Filling> Lines,
     [property: Id(2)] int InboxSize,
-    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox,
-    [property: Id(4)] ProtocolView? Protocol = null);
+    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox);
 
 /// <summary>An outgoing message committed but not yet confirmed as sent.</summary>
 [GenerateSerializer, Immutable, Alias("pending-message")]

@@ -57,8 +57,8 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
             [.. state.Producers.Select(p => new ProducerView(
                 p.Key, p.Value.Mark, p.Value.Held.Count, p.Value.ParkedHigh, p.Value.Held.Sum(h => h.Failures), p.Value.Held.FirstOrDefault(h => h.LastError is not null)?.LastError))],
             state.Inbox.Count,
-            _sizes.Serialize(state).ToArray().Length,
-            _sizes.Serialize(state.Data).ToArray().Length,
+            _sizes.Serialize(state).ToMemory().Length,
+            _sizes.Serialize(state.Data).ToMemory().Length,
             state.ProducerId);
     }
 

@@ -22,6 +22,8 @@ public sealed class OrderGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => _messaging.OnReminderAsync(reminderName);
 
+    public Task<ProtocolView> GetProtocol() => Task.FromResult(_messaging.DescribeProtocol());
+
     public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.Processor.MarkOf(producerId));
 
     public Task RetireRunsThrough(long watermark) => _messaging.RetireRunsAsync(watermark);
@@ -29,6 +31,6 @@ public sealed class OrderGrain(
     public Task<OrderView> GetOrder()
     {
         var s = _messaging.Processor.State;
-        return Task.FromResult(new OrderView(this.GetPrimaryKeyString(), [.. s.Data.Lines], s.Inbox.Count, PendingMessages.From(s.Outbox), _messaging.DescribeProtocol()));
+        return Task.FromResult(new OrderView(this.GetPrimaryKeyString(), [.. s.Data.Lines], s.Inbox.Count, PendingMessages.From(s.Outbox)));
     }
 }

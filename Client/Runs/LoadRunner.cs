@@ -37,7 +37,7 @@ public static class LoadRunner
         {
             for (var start = 0; start < sequence.Count; start += recordChunk)
             {
-                var chunk = sequence.Skip(start).Take(recordChunk).ToList();
+                var chunk = sequence.GetRange(start, Math.Min(recordChunk, sequence.Count - start));
                 if (outbox is not null)
                 {
                     // Numbered per order in send order and recorded before any of them is published.
@@ -56,13 +56,7 @@ public static class LoadRunner
                 {
                     var m = chunk[i];
                     IMessage message = outbox is null ? m.ToCommand(run.Mode) : recorded[m.MessageId].Message;
-                    await WithRetryAsync(
-                        async () =>
-                        {
-                            await ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, m.OrderId, message);
-                            return true;
-                        },
-                        session, cancellationToken);
+                    await WithRetryAsync(() => ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, m.OrderId, message), session, cancellationToken);
                     report(start + i + 1);
                     if (ratePerSecond is { } rate)
                     {
@@ -76,13 +70,7 @@ public static class LoadRunner
 
                 if (outbox is not null)
                 {
-                    await WithRetryAsync(
-                        async () =>
-                        {
-                            await outbox.MarkPublishedAsync([.. chunk.Select(m => m.MessageId).Distinct()], cancellationToken);
-                            return true;
-                        },
-                        session, cancellationToken);
+                    await WithRetryAsync(() => outbox.MarkPublishedAsync([.. chunk.Select(m => m.MessageId).Distinct()], cancellationToken), session, cancellationToken);
                 }
             }
         });
@@ -118,6 +106,17 @@ public static class LoadRunner
             return records;
         }
     }
+
+    /// <inheritdoc cref="WithRetryAsync{T}(Func{Task{T}}, ClientSession, CancellationToken)"/>
+    private static Task WithRetryAsync(Func<Task> action, ClientSession session, CancellationToken cancellationToken) =>
+        WithRetryAsync(
+            async () =>
+            {
+                await action();
+                return true;
+            },
+            session,
+            cancellationToken);
 
     /// <summary>
     /// A retrying sender: a failed publish or record (database restarting, say) is tried again;

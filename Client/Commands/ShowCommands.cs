@@ -31,6 +31,7 @@ public static class ShowCommands
                     dedupEntries = protocol.DedupEntries,
                     producers = Producers(protocol),
                     stateBytes = StateBytes(protocol),
+                    recoveryReminder = protocol.RecoveryReminder,
                 },
                 console =>
                 {
@@ -62,6 +63,7 @@ public static class ShowCommands
                     dedupEntries = protocol.DedupEntries,
                     producers = Producers(protocol),
                     stateBytes = StateBytes(protocol),
+                    recoveryReminder = protocol.RecoveryReminder,
                 },
                 console =>
                 {

@@ -10,7 +10,8 @@ public sealed record ProtocolView(
     [property: Id(1)] int FallbackIds,
     [property: Id(2)] int StateBytes,
     [property: Id(3)] int DataBytes,
-    [property: Id(4)] string? OwnProducerId)
+    [property: Id(4)] string? OwnProducerId,
+    [property: Id(5)] bool RecoveryReminder)
 {
     /// <summary>Everything dedup keeps: one mark per producer, the held messages and the fallback ids.</summary>
     public int DedupEntries => Producers.Count + Producers.Sum(p => p.Held) + FallbackIds;

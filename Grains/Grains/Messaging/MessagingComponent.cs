@@ -59,7 +59,8 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
             state.Inbox.Count,
             _sizes.Serialize(state).ToMemory().Length,
             _sizes.Serialize(state.Data).ToMemory().Length,
-            state.ProducerId);
+            state.ProducerId,
+            state.FlushReminderRegistered);
     }
 
     /// <summary>The protocol engine of this activation.</summary>

@@ -25,13 +25,16 @@ public sealed class When_one_order_receives_25000_messages(SequencedCluster clus
         Assert.Empty(order.GetProperty("lines").EnumerateArray());
     }
 
-    /// <summary>The stored sizes once the finished run is retired (so both orders hold the same kind of protocol state).</summary>
+    /// <summary>
+    /// The stored sizes once the finished run is retired and the recovery reminder has gone (so both
+    /// orders hold the same kind of protocol state: the reminder flag is written only while it is set).
+    /// </summary>
     private Task<JsonElement> SettledSizesAsync(string run) =>
         Eventually.WaitForAsync(
             () => OkAsync("show", "order", $"{run}-0"),
-            o => o.GetProperty("dedupEntries").GetInt32() == 0,
-            TimeSpan.FromSeconds(120),
-            $"run {run} retired");
+            o => o.GetProperty("dedupEntries").GetInt32() == 0 && !o.GetProperty("recoveryReminder").GetBoolean(),
+            TimeSpan.FromSeconds(180),
+            $"run {run} retired and its recovery reminder gone");
 
     [Fact]
     public async Task Should_apply_all_with_a_state_write_that_does_not_grow()

@@ -20,8 +20,8 @@ public sealed class MessagingSettings
     /// <summary>Early arrivals of all producers kept in one component's state. Default: 256.</summary>
     public int MaxHeldPerComponent { get; set; } = 256;
 
-    /// <summary>Failed attempts after which a held message goes to the dead letters. Default: 5.</summary>
-    public int MaxHeldFailures { get; set; } = 5;
+    /// <summary>The recoverability policy (section Messaging:Recoverability): retries, delays, dead letters.</summary>
+    public RecoverabilityOptions Recoverability { get; set; } = new();
 
     /// <summary>Period of the outbox-flush reminder. Default: 1 min.</summary>
     public TimeSpan OutboxFlushPeriod { get; set; } = TimeSpan.FromMinutes(1);
@@ -41,7 +41,7 @@ public sealed class MessagingSettings
     /// <summary>Record every published copy in ExactlyOnceSentMessage (what verification reads). Default: true.</summary>
     public bool RecordSends { get; set; } = true;
 
-    /// <summary>Fault rules armed on this silo at start (section Faults, a list of point=probability[:throw|crash][@target]). Default: none.</summary>
+    /// <summary>Fault rules armed on this silo at start (section Faults, a list of point=probability[:throw|poison|crash][@target]). Default: none.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 
     /// <summary>Reads and validates both sections; throws <see cref="StartupException"/> naming the bad entry.</summary>
@@ -74,10 +74,20 @@ public sealed class MessagingSettings
             }
         }
 
-        if (settings.MaxHeldPerProducer < 1 || settings.MaxHeldPerComponent < settings.MaxHeldPerProducer || settings.MaxHeldFailures < 1)
+        if (settings.MaxHeldPerProducer < 1 || settings.MaxHeldPerComponent < settings.MaxHeldPerProducer)
         {
             throw new StartupException(
-                $"Messaging:{nameof(MaxHeldPerProducer)} and Messaging:{nameof(MaxHeldFailures)} must be at least 1, and Messaging:{nameof(MaxHeldPerComponent)} at least Messaging:{nameof(MaxHeldPerProducer)}.");
+                $"Messaging:{nameof(MaxHeldPerProducer)} must be at least 1, and Messaging:{nameof(MaxHeldPerComponent)} at least Messaging:{nameof(MaxHeldPerProducer)}.");
+        }
+
+        if (configuration["Messaging:MaxHeldFailures"] is not null)
+        {
+            throw new StartupException("Messaging:MaxHeldFailures was replaced by the recoverability policy: use Messaging:Recoverability:ImmediateRetries and Messaging:Recoverability:DelayedRetries.");
+        }
+
+        if (settings.Recoverability.Validate() is { } invalid)
+        {
+            throw new StartupException($"Messaging:Recoverability: {invalid}.");
         }
 
         if (settings.MaxInboxEntries < 1)
@@ -116,6 +126,6 @@ public sealed class MessagingSettings
         OutboxFlushPeriod = OutboxFlushPeriod,
         MaxHeldPerProducer = MaxHeldPerProducer,
         MaxHeldPerComponent = MaxHeldPerComponent,
-        MaxHeldFailures = MaxHeldFailures,
+        Recoverability = Recoverability,
     };
 }

@@ -11,7 +11,7 @@ public static class FaultsCommands
     {
         var faults = new Command("faults", $"Inject faults cluster-wide at run time. Points: {string.Join(", ", FaultPoints.All)}.");
 
-        var rules = new Argument<string[]>("rules") { Description = "point=probability[:throw|crash][@message-id|@component] ...", Arity = ArgumentArity.OneOrMore };
+        var rules = new Argument<string[]>("rules") { Description = "point=probability[:throw|poison|crash][@message-id|@component] ...", Arity = ArgumentArity.OneOrMore };
         var set = new Command("set", "Arm these rules on every silo (replacing earlier run-time rules).") { rules };
         set.SetSessionAction(async (parse, session, ct) =>
         {

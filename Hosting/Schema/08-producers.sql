@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS ExactlyOnceDeadLetter
     CONSTRAINT ExactlyOnceDeadLetter_Position UNIQUE (ServiceId, StreamNamespace, StreamKey, ProducerId, Sequence)
 );
 
+-- When the message first and last failed (the recoverability policy's record).
+ALTER TABLE IF EXISTS ExactlyOnceDeadLetter ADD COLUMN IF NOT EXISTS FirstFailureOn timestamptz NULL;
+ALTER TABLE IF EXISTS ExactlyOnceDeadLetter ADD COLUMN IF NOT EXISTS LastFailureOn timestamptz NULL;
+
 -- The run-retirement watermark: every run producer with an incarnation at or below it is sealed
 -- and complete (each destination's receiver applied through its last sequence), so receivers may
 -- drop its entry and treat any later copy as a duplicate. It only moves up.

@@ -17,9 +17,16 @@ public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string ser
         var message = letter.Message;
         await using var command = database.CreateCommand("""
             INSERT INTO ExactlyOnceDeadLetter
-                (ServiceId, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Payload, PayloadJson, Failures, Reason)
-            VALUES (@service, @component, @namespace, @key, @producer, @sequence, @id, @type, @payload, @json, @failures, @reason)
-            ON CONFLICT ON CONSTRAINT ExactlyOnceDeadLetter_Position DO NOTHING
+                (ServiceId, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Payload, PayloadJson,
+                 Failures, Reason, FirstFailureOn, LastFailureOn)
+            VALUES (@service, @component, @namespace, @key, @producer, @sequence, @id, @type, @payload, @json,
+                    @failures, @reason, @first, @last)
+            -- The same message failing again after a replay is live again, with its new count; another
+            -- message at the same position (a reused sequence) never overwrites the letter.
+            ON CONFLICT ON CONSTRAINT ExactlyOnceDeadLetter_Position DO UPDATE
+               SET Failures = EXCLUDED.Failures, Reason = EXCLUDED.Reason, LastFailureOn = EXCLUDED.LastFailureOn,
+                   DeadOn = now(), ReplayedOn = NULL
+             WHERE ExactlyOnceDeadLetter.MessageId = EXCLUDED.MessageId AND ExactlyOnceDeadLetter.DiscardedOn IS NULL
             """);
         command.Parameters.AddWithValue("service", serviceId);
         command.Parameters.AddWithValue("component", letter.Component);
@@ -31,8 +38,10 @@ public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string ser
         command.Parameters.AddWithValue("type", message.GetType().Name);
         command.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, serializer.SerializeToArray(message));
         command.Parameters.AddWithValue("json", JsonSerializer.Serialize(message, message.GetType()));
-        command.Parameters.AddWithValue("failures", letter.Failures);
-        command.Parameters.AddWithValue("reason", letter.Reason);
+        command.Parameters.AddWithValue("failures", letter.Failure.Failures);
+        command.Parameters.AddWithValue("reason", letter.Failure.Reason);
+        command.Parameters.AddWithValue("first", letter.Failure.FirstFailureUtc);
+        command.Parameters.AddWithValue("last", letter.Failure.LastFailureUtc);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -22,17 +22,20 @@ public static class FaultPoints
 /// <summary>What happens when a fault fires.</summary>
 public enum FaultAction
 {
-    /// <summary>An exception is thrown inside the grain.</summary>
+    /// <summary>An infrastructure failure is thrown inside the grain: transient, retried until the fault is cleared, then applied.</summary>
     Throw = 0,
 
     /// <summary>The silo process dies at once, with no cleanup (SIGKILL to itself).</summary>
     Crash = 1,
+
+    /// <summary>A handler bug is thrown inside the grain: dead-lettered after the recoverability policy's retries.</summary>
+    Poison = 2,
 }
 
 /// <summary>One armed fault point.</summary>
 /// <param name="Point">One of <see cref="FaultPoints.All"/>.</param>
 /// <param name="Probability">Chance from 0 to 1 that the fault fires each time the point is passed.</param>
-/// <param name="Action">Throw or crash.</param>
+/// <param name="Action">Throw (transient), poison (handler bug) or crash.</param>
 /// <param name="OnlyMessageId">When set, the rule fires only for this incoming message id (a poison message).</param>
 /// <param name="OnlyComponent">When set, the rule fires only in this component (order, billing).</param>
 [GenerateSerializer, Immutable, Alias("fault-rule")]
@@ -44,7 +47,7 @@ public sealed record FaultRule(
     [property: Id(4)] string? OnlyComponent = null)
 {
     /// <summary>
-    /// Parses <c>point=probability[:throw|crash][@message-id|@component]</c>; throws
+    /// Parses <c>point=probability[:throw|poison|crash][@message-id|@component]</c>; throws
     /// <see cref="FormatException"/> with a readable reason.
     /// </summary>
     public static FaultRule Parse(string text)
@@ -73,7 +76,7 @@ public sealed record FaultRule(
         var parts = text.Split('=', 2);
         if (parts.Length != 2)
         {
-            throw new FormatException($"'{text}' is not point=probability[:throw|crash]");
+            throw new FormatException($"'{text}' is not point=probability[:throw|poison|crash]");
         }
 
         var point = parts[0].Trim();
@@ -96,7 +99,8 @@ public sealed record FaultRule(
             {
                 "throw" => FaultAction.Throw,
                 "crash" => FaultAction.Crash,
-                var other => throw new FormatException($"unknown fault action '{other}'; actions: throw, crash"),
+                "poison" => FaultAction.Poison,
+                var other => throw new FormatException($"unknown fault action '{other}'; actions: throw, poison, crash"),
             };
         }
 

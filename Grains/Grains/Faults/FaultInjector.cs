@@ -58,6 +58,11 @@ public sealed class FaultInjector : IFaultInjector
                 Process.GetCurrentProcess().Kill();
             }
 
+            if (rule.Action == FaultAction.Poison)
+            {
+                throw new PoisonFaultException(point, component, messageId);
+            }
+
             throw new SimulatedFaultException(point, component, messageId);
         }
     }

@@ -73,10 +73,23 @@ public sealed class ProducerProgress
     [Id(2)] public long ParkedHigh { get; set; }
 }
 
-/// <summary>An early arrival kept in the state, with the failures of its handler so far.</summary>
+/// <summary>
+/// A message kept in the state until its turn: an early arrival, or the message whose turn it is
+/// waiting for a delayed retry (<see cref="DueUtc"/>), with its failures so far.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("held-message")]
 public sealed record HeldMessage(
     [property: Id(0)] long Sequence,
     [property: Id(1)] IMessage Message,
     [property: Id(2)] int Failures,
-    [property: Id(3)] string? LastError);
+    [property: Id(3)] string? LastError)
+{
+    /// <summary>When it first failed; null while it never failed.</summary>
+    [Id(4)] public DateTime? FirstFailureUtc { get; init; }
+
+    /// <summary>Not retried before this time (a delayed retry); null: as soon as its turn comes.</summary>
+    [Id(5)] public DateTime? DueUtc { get; init; }
+
+    /// <summary>When it last failed; null while it never failed.</summary>
+    [Id(6)] public DateTime? LastFailureUtc { get; init; }
+}

@@ -17,8 +17,8 @@ public sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMessag
 
     public Task RejectAsync(IMessage message, string reason) => RejectAsync(message, message.MessageId, reason);
 
-    public Task DeadLetterAsync(IMessage message, int failures, string reason) =>
-        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, logic.StreamNamespace, key, message, failures, reason));
+    public Task DeadLetterAsync(IMessage message, FailureRecord failure) =>
+        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, logic.StreamNamespace, key, message, failure));
 
     /// <summary>Records anything that arrived on the stream and cannot be processed.</summary>
     public Task RejectAsync(object? item, Guid? messageId, string reason) =>

@@ -51,7 +51,7 @@ public sealed partial class MessageProcessor<TData>
             return outcome;
         }
 
-        var applied = await ApplyInOrderAsync(message);
+        var applied = await ApplyWithPolicyAsync(message, held: null);
         // The messages it unblocks: their failures stay with them, never with this one.
         await ReleaseReadyAsync();
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
@@ -63,14 +63,14 @@ public sealed partial class MessageProcessor<TData>
     /// outbox in one write, dispatch. An invalid message takes its turn as a recorded no-op, so it
     /// never leaves a hole that would block its producer.
     /// </summary>
-    private async Task<ProcessOutcome> ApplyInOrderAsync(IMessage message)
+    private async Task<ProcessOutcome> ApplyInOrderAsync(IMessage message, string? discardReason = null)
     {
         // While ids from before sequencing (or from unsequenced senders) are remembered, they count
         // too: such a message was applied under its id, so its turn passes as a no-op.
         var appliedBefore = _inboxIndex.Contains(message.MessageId);
         var reason = appliedBefore ? null
             : message is SequenceTombstone tombstone ? $"tombstone applied: {message.ProducerId} #{message.Sequence} discarded ({tombstone.Reason})"
-            : _handler.Validate(message);
+            : discardReason ?? _handler.Validate(message);
         var outgoing = new OutgoingMessages(_component, message);
         var newData = reason is null && !appliedBefore ? _handler.Handle(_clone(_store.State.Data), message, outgoing) : null;
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
@@ -96,7 +96,100 @@ public sealed partial class MessageProcessor<TData>
         await DispatchPendingAsync();
         Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
         MessagingLog.AppliedSequenced(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, entries.Count);
-        return appliedBefore ? ProcessOutcome.Duplicate : reason is null ? ProcessOutcome.Applied : ProcessOutcome.Rejected;
+        if (appliedBefore || reason is not null)
+        {
+            return appliedBefore ? ProcessOutcome.Duplicate : ProcessOutcome.Rejected;
+        }
+
+        _lastAppliedUtc = Now;
+        return ProcessOutcome.Applied;
+    }
+
+    /// <summary>
+    /// Applies the message whose turn it is under the recoverability policy. A failure before its
+    /// commit (validation, handler, a fault) is counted: retried at once, kept in the state for a
+    /// delayed retry (acknowledged; its producer's later messages wait behind it), dead-lettered
+    /// or discarded, as <see cref="RecoverabilityPolicy"/> decides. A failed write, or a failure
+    /// after the commit, is not the message's fault: it propagates, and the stream (or the next
+    /// recovery pass) brings the message back.
+    /// </summary>
+    private async Task<ProcessOutcome> ApplyWithPolicyAsync(IMessage message, HeldMessage? held)
+    {
+        var producerId = message.ProducerId!;
+        var failures = held?.Failures ?? 0;
+        var firstFailure = held?.FirstFailureUtc;
+        while (true)
+        {
+            try
+            {
+                return await ApplyInOrderAsync(message);
+            }
+            catch (Exception ex) when (!IsBroken && !RecoverabilityPolicy.IsFatal(ex) && MarkOf(producerId) < message.Sequence)
+            {
+                var now = Now;
+                failures++;
+                firstFailure ??= now;
+                var decision = _policy.Decide(new MessageFailure(ex, failures, now - firstFailure.Value, _lastAppliedUtc > firstFailure.Value));
+                MessagingLog.AttemptFailed(_logger, _component, message.MessageId, producerId, message.Sequence, failures, decision.Action, decision.Kind, decision.Delay, ex);
+                switch (decision.Action)
+                {
+                    case RetryAction.RetryNow:
+                        continue;
+                    case RetryAction.RetryLater:
+                        await DelayAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason)
+                        {
+                            FirstFailureUtc = firstFailure,
+                            LastFailureUtc = now,
+                            DueUtc = now + decision.Delay,
+                        });
+                        return ProcessOutcome.Delayed;
+                    case RetryAction.DeadLetter:
+                        await DeadLetterAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason) { FirstFailureUtc = firstFailure, LastFailureUtc = now });
+                        return ProcessOutcome.DeadLettered;
+                    default:
+                        return await ApplyInOrderAsync(message, decision.Reason);
+                }
+            }
+        }
+    }
+
+    /// <summary>Keeps the message whose turn it is in the state until its due time; the timer (and the reminder, durably) brings it back.</summary>
+    private async Task DelayAsync(HeldMessage retry)
+    {
+        await EnsureReminderAsync();
+        await CommitAsync(retry.Message.MessageId, () =>
+        {
+            var progress = ProgressOf(retry.Message.ProducerId!);
+            var at = progress.Held.FindIndex(h => h.Sequence == retry.Sequence);
+            if (at >= 0)
+            {
+                progress.Held[at] = retry;
+            }
+            else
+            {
+                progress.Held.Insert(0, retry);
+            }
+        });
+        _ports.RetryTimer.WakeAt(retry.DueUtc!.Value);
+    }
+
+    /// <summary>
+    /// Stores the message in the dead letters, then removes it from the state if it was held there
+    /// (a crash in between leaves it held, and the letter written twice is one row). The mark stays
+    /// below it, so its producer's later messages wait until it is replayed or discarded.
+    /// </summary>
+    private async Task DeadLetterAsync(HeldMessage failed)
+    {
+        var message = failed.Message;
+        await _handler.DeadLetterAsync(message, new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value));
+        var progress = _store.State.Producers.GetValueOrDefault(message.ProducerId!);
+        var at = progress?.Held.FindIndex(h => h.Sequence == message.Sequence) ?? -1;
+        if (at >= 0)
+        {
+            await CommitAsync(message.MessageId, () => progress!.Held.RemoveAt(at));
+        }
+
+        MessagingLog.HeldDeadLettered(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, failed.Failures);
     }
 
     /// <summary>An early arrival: committed to the buffer (or parked when the buffer is full), then acknowledged. Never refused.</summary>
@@ -166,17 +259,19 @@ public sealed partial class MessageProcessor<TData>
                 }
 
                 var next = progress.Held[0];
-                try
+                if (next.DueUtc is { } due && due > Now)
                 {
-                    await ApplyInOrderAsync(next.Message);
-                }
-                catch (Exception ex) when (!IsBroken && progress.Mark < next.Sequence)
-                {
-                    // Not applied (the handler or a fault before the commit): it keeps its place.
-                    await RecordHeldFailureAsync(progress, next, ex);
+                    // A delayed retry: not before its time; the producer's later messages wait behind it.
+                    _ports.RetryTimer.WakeAt(due);
                     break;
                 }
-                catch (Exception) when (!IsBroken)
+
+                try
+                {
+                    // Its failures are counted, delayed or dead-lettered by the policy, never charged to the caller.
+                    await ApplyWithPolicyAsync(next.Message, next);
+                }
+                catch (Exception ex) when (!IsBroken && !RecoverabilityPolicy.IsFatal(ex))
                 {
                     // Applied and committed, but a fault struck after the commit: the outbox and
                     // the producer's later messages wait for the next recovery pass.
@@ -190,24 +285,6 @@ public sealed partial class MessageProcessor<TData>
             // Whatever is left has no delivery coming back for it (held messages were acknowledged).
             await EnsureReminderAsync();
         }
-    }
-
-    private async Task RecordHeldFailureAsync(ProducerProgress progress, HeldMessage held, Exception failure)
-    {
-        var failures = held.Failures + 1;
-        MessagingLog.HeldFailed(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, failures, failure);
-        if (failures >= _ports.Options.MaxHeldFailures)
-        {
-            // Stored first, then removed from the state: a crash in between leaves it held (and the
-            // dead letter written twice is one row).
-            await _handler.DeadLetterAsync(held.Message, failures, $"{failure.GetType().Name}: {failure.Message}");
-            await CommitAsync(held.Message.MessageId, () => progress.Held.RemoveAt(0));
-            MessagingLog.HeldDeadLettered(_logger, _component, held.Message.MessageId, held.Message.ProducerId!, held.Sequence, failures);
-            return;
-        }
-
-        await EnsureReminderAsync();
-        await CommitAsync(held.Message.MessageId, () => progress.Held[0] = held with { Failures = failures, LastError = failure.Message });
     }
 
     /// <summary>

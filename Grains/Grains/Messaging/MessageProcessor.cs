@@ -31,6 +31,12 @@ public enum ProcessOutcome
 
     /// <summary>A producer's sequence arrived again with another message id: quarantined, neither applied nor dropped silently.</summary>
     Conflict,
+
+    /// <summary>Its processing failed: it is kept in the state for a delayed retry (see <see cref="RecoverabilityPolicy"/>) and acknowledged.</summary>
+    Delayed,
+
+    /// <summary>Its handler kept failing: stored in the dead letters (after the policy's retries) and acknowledged.</summary>
+    DeadLettered,
 }
 
 /// <summary>Who the component is: its name, grain key and the output streams whose messages it numbers.</summary>
@@ -47,6 +53,7 @@ public sealed record ProcessorPorts(
     IOutboxReminder Reminder,
     IProducerIncarnations Incarnations,
     IParkingLot Parking,
+    IRetryTimer RetryTimer,
     TimeProvider Clock,
     MessagingOptions Options,
     ILogger Logger);
@@ -71,6 +78,9 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     private readonly Func<TData, TData> _clone;
     private readonly ILogger _logger;
     private readonly HashSet<Guid> _inboxIndex;
+    private readonly RecoverabilityPolicy _policy;
+    private DateTime _lastAppliedUtc = DateTime.MinValue;
+    private long _writes;
 
     public MessageProcessor(ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone, ProcessorPorts ports)
     {
@@ -82,7 +92,10 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         _ports = ports;
         _logger = ports.Logger;
         _inboxIndex = store.State.Inbox.Select(e => e.MessageId).ToHashSet();
+        _policy = new RecoverabilityPolicy(ports.Options.Recoverability);
     }
+
+    private DateTime Now => _ports.Clock.GetUtcNow().UtcDateTime;
 
     /// <summary>The state as committed (plus outbox entries already dispatched but not yet cleared in storage).</summary>
     public ComponentState<TData> State => _store.State;
@@ -159,11 +172,50 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
 
         return message.Mode switch
         {
-            DeliveryMode.ExactlyOnce => await UnsequencedExactlyOnceAsync(message),
-            DeliveryMode.AtLeastOnce => await HandleCommitAndPublishAsync(message, recordInInbox: false),
+            DeliveryMode.ExactlyOnce => await UnsequencedWithPolicyAsync(message, () => UnsequencedExactlyOnceAsync(message)),
+            DeliveryMode.AtLeastOnce => await UnsequencedWithPolicyAsync(message, () => HandleCommitAndPublishAsync(message, recordInInbox: false)),
             DeliveryMode.AtMostOnce => await AtMostOnceAsync(message),
             _ => throw new ArgumentOutOfRangeException(nameof(message), message.Mode, "unknown delivery mode"),
         };
+    }
+
+    /// <summary>
+    /// The recoverability policy for messages without a producer sequence. They have no place in
+    /// the state to wait in, so: immediate retries, then a transient failure goes back to the
+    /// stream (which redelivers it with back-off and never dead-letters it) and a handler failure
+    /// goes to the dead letters. A failure after the commit always goes back to the stream: the
+    /// redelivery is a duplicate (exactly-once) or an accepted repeat (at-least-once).
+    /// </summary>
+    private async Task<ProcessOutcome> UnsequencedWithPolicyAsync(IMessage message, Func<Task<ProcessOutcome>> attempt)
+    {
+        var failures = 0;
+        var first = Now;
+        while (true)
+        {
+            var writesBefore = _writes;
+            try
+            {
+                return await attempt();
+            }
+            catch (Exception ex) when (!IsBroken && !RecoverabilityPolicy.IsFatal(ex) && _writes == writesBefore)
+            {
+                var decision = _policy.Decide(new MessageFailure(ex, ++failures, Now - first, false));
+                MessagingLog.AttemptFailed(_logger, _component, message.MessageId, "-", 0, failures, decision.Action, decision.Kind, decision.Delay, ex);
+                switch (decision.Action)
+                {
+                    case RetryAction.RetryNow:
+                        continue;
+                    case RetryAction.RetryLater when decision.Kind == FailureKind.Transient:
+                        throw;
+                    case RetryAction.Discard:
+                        await _handler.RejectAsync(message, decision.Reason);
+                        return ProcessOutcome.Rejected;
+                    default:
+                        await _handler.RejectAsync(message, $"handler failed, dead-lettered: {decision.Reason}");
+                        return ProcessOutcome.DeadLettered;
+                }
+            }
+        }
     }
 
     /// <summary>The fallback for messages without a producer sequence: dedup on the time-windowed id set.</summary>
@@ -210,6 +262,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         // 7. Returning acknowledges the incoming message.
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         MessagingLog.Applied(_logger, _component, message.MessageId, entries.Count);
+        _lastAppliedUtc = Now;
         return ProcessOutcome.Applied;
     }
 
@@ -378,6 +431,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         {
             await _store.WriteAsync();
             HasUnsavedClear = false;
+            _writes++;
         }
         catch (InconsistentStateException ex)
         {

@@ -44,6 +44,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
                 new GrainOutboxReminder(grain, services.Options.OutboxFlushPeriod),
                 services.Incarnations,
                 services.Parking,
+                new GrainRetryTimer(grain, OnRetryTimerAsync),
                 services.Clock,
                 services.Options,
                 _logger));
@@ -77,6 +78,9 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     /// <summary>Call from ReceiveReminder.</summary>
     public Task OnReminderAsync(string reminderName) =>
         reminderName == GrainOutboxReminder.Name ? GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync(reminderFired: true)) : Task.CompletedTask;
+
+    /// <summary>A delayed retry is due: the same pass as the reminder's, without touching the reminder.</summary>
+    private Task OnRetryTimerAsync() => GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync());
 
     /// <summary>Call from OnDeactivateAsync: persist a deferred outbox clear (best effort; a re-send is harmless).</summary>
     public async Task DeactivateAsync()

@@ -64,4 +64,7 @@ internal static partial class MessagingLog
 
     [LoggerMessage(1019, LogLevel.Debug, "{Component}: runs retired through incarnation {Watermark}; dropped {Dropped} producer entr(ies)")]
     public static partial void RunsRetired(ILogger logger, string component, long watermark, int dropped);
+
+    [LoggerMessage(1020, LogLevel.Warning, "{Component}: {MessageId} ({ProducerId} #{Sequence}) failed (failure {Failures}, {Kind}); decision: {Action} {Delay}")]
+    public static partial void AttemptFailed(ILogger logger, string component, Guid messageId, string producerId, long sequence, int failures, RetryAction action, FailureKind kind, TimeSpan delay, Exception exception);
 }

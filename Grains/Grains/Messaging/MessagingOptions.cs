@@ -18,12 +18,8 @@ public sealed class MessagingOptions
     /// <summary>Most early arrivals of one producer kept in the state; more are parked in the parking table. Default: 64.</summary>
     public int MaxHeldPerProducer { get; set; } = 64;
 
-    /// <summary>
-    /// Failed attempts after which a held message whose turn has come is written to the dead letters
-    /// and leaves the state (its producer's later messages wait until it is replayed or discarded).
-    /// Attempts happen when the gap fills, on redeliveries and on the recovery reminder. Default: 5.
-    /// </summary>
-    public int MaxHeldFailures { get; set; } = 5;
+    /// <summary>What happens to a message whose processing fails: retries, delays, dead letters (see <see cref="RecoverabilityPolicy"/>).</summary>
+    public RecoverabilityOptions Recoverability { get; set; } = new();
 
     /// <summary>Most early arrivals of all producers kept in one component's state; more are parked. Default: 256.</summary>
     public int MaxHeldPerComponent { get; set; } = 256;

@@ -21,8 +21,10 @@ public sealed record SequencedDeadLetter(
     string StreamNamespace,
     string StreamKey,
     IMessage Message,
-    int Failures,
-    string Reason);
+    FailureRecord Failure);
+
+/// <summary>How a message failed: how often, the last reason (exception type and message), and when it first and last failed.</summary>
+public sealed record FailureRecord(int Failures, string Reason, DateTime FirstFailureUtc, DateTime LastFailureUtc);
 
 /// <summary>A message refused before processing.</summary>
 public sealed record RejectedMessage(

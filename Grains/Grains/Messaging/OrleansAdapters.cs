@@ -42,3 +42,38 @@ internal sealed class GrainOutboxReminder(Grain grain, TimeSpan period) : IOutbo
         }
     }
 }
+
+/// <summary>
+/// One grain timer that calls the component back at the earliest due time asked for (a delayed
+/// retry). Not durable: the recovery reminder brings the grain back after a crash.
+/// </summary>
+internal sealed class GrainRetryTimer(Grain grain, Func<Task> callback) : IRetryTimer
+{
+    private IGrainTimer? _timer;
+    private DateTime _dueUtc = DateTime.MaxValue;
+
+    public void WakeAt(DateTime dueUtc)
+    {
+        if (_timer is not null && _dueUtc <= dueUtc)
+        {
+            return;
+        }
+
+        _timer?.Dispose();
+        _dueUtc = dueUtc;
+        var delay = dueUtc - DateTime.UtcNow;
+        _timer = grain.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero,
+            Period = Timeout.InfiniteTimeSpan,
+        });
+    }
+
+    private Task OnTickAsync(CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        _dueUtc = DateTime.MaxValue;
+        return callback();
+    }
+}

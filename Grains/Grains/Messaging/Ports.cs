@@ -80,15 +80,29 @@ public interface IMessageHandler<TData> where TData : class, new()
     /// <summary>Records a refused message (idempotent for the same message and reason).</summary>
     Task RejectAsync(IMessage message, string reason);
 
-    /// <summary>Stores a held message given up after <paramref name="failures"/> failures (idempotent).</summary>
-    Task DeadLetterAsync(IMessage message, int failures, string reason);
+    /// <summary>Stores a message the recoverability policy gave up on (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
+    Task DeadLetterAsync(IMessage message, FailureRecord failure);
 }
 
-/// <summary>An injected fault (the <c>throw</c> action).</summary>
+/// <summary>An injected infrastructure fault (the <c>throw</c> action): transient, retried until it is cleared.</summary>
 public sealed class SimulatedFaultException(string point, string component, Guid messageId)
     : Exception($"simulated fault at {point} in {component} for message {messageId}")
 {
     public string Point { get; } = point;
+}
+
+/// <summary>An injected handler bug (the <c>poison</c> action): a handler failure, dead-lettered after the policy's retries.</summary>
+public sealed class PoisonFaultException(string point, string component, Guid messageId)
+    : Exception($"simulated handler bug (poison) at {point} in {component} for message {messageId}")
+{
+    public string Point { get; } = point;
+}
+
+/// <summary>Wakes the component at a due time (a grain timer), for a delayed retry; the recovery reminder is the durable backstop.</summary>
+public interface IRetryTimer
+{
+    /// <summary>Makes sure the component is called back no later than <paramref name="dueUtc"/>.</summary>
+    void WakeAt(DateTime dueUtc);
 }
 
 /// <summary>

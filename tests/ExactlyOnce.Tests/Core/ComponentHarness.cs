@@ -49,18 +49,54 @@ public sealed class ComponentHarness<TData, TMessage> where TData : class, new()
 
     public FakeReminder Reminder { get; } = new();
 
+    public FakeRetryTimer RetryTimer { get; } = new();
+
+    /// <summary>The retry timer fires: the clock moves to the earliest due time asked for, and the pass runs.</summary>
+    public Task RetryDueAsync()
+    {
+        var due = RetryTimer.TakeDue() ?? throw new InvalidOperationException("no delayed retry is scheduled");
+        if (Clock is ManualClock manual && manual.Now.UtcDateTime < due)
+        {
+            manual.Now = new DateTimeOffset(due, TimeSpan.Zero);
+        }
+
+        return Processor.FlushOutboxAsync();
+    }
+
     public Task<ProcessOutcome> DeliverAsync(IMessage message) => Processor.ProcessAsync(message);
 
     /// <summary>The process dies (or the activation deactivates): memory is lost, a new activation reads storage and runs recovery.</summary>
     public async Task CrashAndRecoverAsync()
     {
-        Store = Store.Reload();
-        Processor = NewProcessor();
-        await Processor.FlushOutboxAsync();
+        for (var crashes = 0; ; crashes++)
+        {
+            Store = Store.Reload();
+            Processor = NewProcessor();
+            try
+            {
+                await Processor.FlushOutboxAsync();
+                return;
+            }
+            catch (SimulatedFaults.SimulatedCrash) when (crashes < 100)
+            {
+                // It crashed again while recovering: one more crash, one more recovery.
+            }
+        }
     }
 
     /// <summary>The reminder fires: recovery runs on the live activation.</summary>
     public Task TickAsync() => Processor.FlushOutboxAsync(reminderFired: Reminder.Registered);
+
+    /// <summary>One reminder period passes (delayed retries come due), then the reminder fires.</summary>
+    public Task TickAfterPeriodAsync()
+    {
+        if (Clock is ManualClock manual)
+        {
+            manual.Advance(_options.OutboxFlushPeriod);
+        }
+
+        return TickAsync();
+    }
 
     private MessageProcessor<TData> NewProcessor() =>
         new(
@@ -68,5 +104,5 @@ public sealed class ComponentHarness<TData, TMessage> where TData : class, new()
             Store,
             new LogicHandler<TData, TMessage>(_logic, _key, DeadLetters),
             _logic.Clone,
-            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, Clock, _options, NullLogger.Instance));
+            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, RetryTimer, Clock, _options, NullLogger.Instance));
 }

@@ -143,7 +143,7 @@ public sealed class ExactlyOnceProperties
     {
         for (var round = 0; round < 50; round++)
         {
-            await order.TickAsync();
+            await order.TickAfterPeriodAsync();
             await billing.TickAsync();
             if (orderQueue.Count + billingQueue.Count == 0 && !order.Reminder.Registered && !billing.Reminder.Registered)
             {

@@ -84,6 +84,15 @@ public sealed class FakeFaults : IFaultInjector
 
     public void ThrowOnceAt(string point) => _scripted.Enqueue(point);
 
+    /// <summary>Throws at the point on each of the next <paramref name="times"/> passes (one delivery with its immediate retries is 3 passes by default).</summary>
+    public void ThrowAt(string point, int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _scripted.Enqueue(point);
+        }
+    }
+
     public void At(string point, string component, Guid messageId)
     {
         if (_scripted.TryPeek(out var next) && next == point)
@@ -113,6 +122,31 @@ public sealed class FakeReminder : IOutboxReminder
     {
         Registered = false;
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>The grain timer of delayed retries: remembers the earliest due time asked for.</summary>
+public sealed class FakeRetryTimer : IRetryTimer
+{
+    public DateTime? Due { get; private set; }
+
+    public List<DateTime> Requested { get; } = [];
+
+    public void WakeAt(DateTime dueUtc)
+    {
+        Requested.Add(dueUtc);
+        if (Due is null || dueUtc < Due)
+        {
+            Due = dueUtc;
+        }
+    }
+
+    /// <summary>The timer fires: it is gone until asked for again.</summary>
+    public DateTime? TakeDue()
+    {
+        var due = Due;
+        Due = null;
+        return due;
     }
 }
 

@@ -30,8 +30,9 @@ public sealed class MessageProcessorTests
     public async Task Should_send_nothing_when_the_commit_fails_and_apply_once_on_retry()
     {
         var add = Add(Filling.Meat);
-        _faults.ThrowOnceAt(FaultPoints.BeforeCommit);
+        _faults.ThrowAt(FaultPoints.BeforeCommit, 3); // the delivery and its two immediate retries
 
+        // Unsequenced: no place in the state to wait, so the transient failure goes back to the stream.
         await Assert.ThrowsAsync<SimulatedFaultException>(() => _order.DeliverAsync(add));
         Assert.Empty(_publisher.Published); // no ghost: nothing left before the commit
         Assert.Empty(_order.Store.Persisted.Data.Lines);

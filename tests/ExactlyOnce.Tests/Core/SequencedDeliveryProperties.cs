@@ -226,7 +226,7 @@ public sealed class SequencedDeliveryProperties
     {
         for (var round = 0; round < 50; round++)
         {
-            await order.TickAsync();
+            await order.TickAfterPeriodAsync();
             foreach (var letter in order.DeadLetters.DeadLettered.ToList())
             {
                 order.DeadLetters.DeadLettered.Remove(letter);

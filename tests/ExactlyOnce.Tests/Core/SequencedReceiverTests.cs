@@ -28,11 +28,13 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
         var order = NewOrder();
         var add = Add(1);
         var remove = Remove(2);
-        _faults.ThrowOnceAt(FaultPoints.BeforeCommit);
+        _faults.ThrowAt(FaultPoints.BeforeCommit, 3);
 
-        await Assert.ThrowsAsync<SimulatedFaultException>(() => order.DeliverAsync(add)); // m1 fails
-        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(remove));             // m2 overtakes it: held
-        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(add));             // m1 again: applied, then m2
+        Assert.Equal(ProcessOutcome.Delayed, await order.DeliverAsync(add));  // m1 fails 3 times: kept for a delayed retry
+        Assert.Equal(ProcessOutcome.Held, await order.DeliverAsync(remove));  // m2 overtakes it: held behind it
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(add)); // m1 redelivered early: already kept
+        Assert.Empty(order.Store.Persisted.Data.Lines);                       // nothing applied yet
+        await order.RetryDueAsync();                                           // m1 applied on its retry, then m2
 
         Assert.Empty(order.Store.Persisted.Data.Lines);
         Assert.Equal(2, order.Store.Persisted.Producers[Client].Mark);
@@ -138,32 +140,40 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
 
         Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first));
 
+        // Tried three times at once (two immediate retries), then kept for its first delayed retry.
         var held = Assert.Single(order.Store.Persisted.Producers[Client].Held);
-        Assert.Equal((2L, 1, "handler bug"), (held.Sequence, held.Failures, held.LastError));
-        Assert.True(order.Reminder.Registered); // nothing else would come back for it
+        Assert.Equal((2L, 3), (held.Sequence, held.Failures));
+        Assert.Equal("InvalidOperationException: handler bug", held.LastError);
+        Assert.Equal(_clock.Now.UtcDateTime + TimeSpan.FromSeconds(5), held.DueUtc);
+        Assert.Equal(held.DueUtc, order.RetryTimer.Due);
+        Assert.True(order.Reminder.Registered); // the durable backstop of the timer
 
         _faults.Decide = null;
-        await order.TickAsync();
+        await order.TickAsync();                // not due yet: it waits
+        Assert.Equal([Filling.Meat], order.Store.Persisted.Data.Lines);
+        await order.RetryDueAsync();
         Assert.Equal([Filling.Meat, Filling.Mushrooms], order.Store.Persisted.Data.Lines);
         Assert.Empty(order.Store.Persisted.Producers[Client].Held);
+        await order.TickAsync();
         Assert.False(order.Reminder.Registered);
     }
 
     [Fact]
     public async Task Should_dead_letter_a_held_message_after_its_failures_and_let_a_tombstone_fill_its_place()
     {
-        var order = NewOrder(new MessagingOptions { MaxHeldFailures = 2 });
+        var order = NewOrder(new MessagingOptions { Recoverability = new RecoverabilityOptions { ImmediateRetries = 0, DelayedRetries = 1 } });
         var (first, second, third) = (Add(1), Add(2, Filling.Mushrooms), Add(3, Filling.Strawberry));
         await order.DeliverAsync(second);
         await order.DeliverAsync(third);
         _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new InvalidOperationException("handler bug") : null;
 
-        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first)); // failure 1 of #2
-        await order.TickAsync();                                                // failure 2: given up
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first)); // failure 1 of #2: delayed
+        await order.RetryDueAsync();                                            // failure 2: given up
 
         var letter = Assert.Single(order.DeadLetters.DeadLettered);
-        Assert.Equal((second.MessageId, 2), (letter.Message.MessageId, letter.Failures));
-        Assert.Contains("handler bug", letter.Reason);
+        Assert.Equal((second.MessageId, 2), (letter.Message.MessageId, letter.Failure.Failures));
+        Assert.Contains("handler bug", letter.Failure.Reason);
+        Assert.True(letter.Failure.LastFailureUtc > letter.Failure.FirstFailureUtc);
         var progress = order.Store.Persisted.Producers[Client];
         Assert.Equal(1, progress.Mark);                                   // blocked at #2, visibly
         Assert.Equal([3L], progress.Held.Select(h => h.Sequence));

@@ -18,6 +18,9 @@ public sealed class SimulatedFaults(Random rng, double probability, bool crashes
         return crashes && rng.Next(2) == 0 ? new SimulatedCrash() : new SimulatedFaultException(point, component, messageId);
     }
 
-    /// <summary>The process dies at this point: memory is lost, storage is not.</summary>
-    public sealed class SimulatedCrash : Exception;
+    /// <summary>
+    /// The process dies at this point: memory is lost, storage is not. Modelled as a fatal error
+    /// (out of memory), which the processor never retries, delays or dead-letters: nothing runs after it.
+    /// </summary>
+    public sealed class SimulatedCrash : OutOfMemoryException;
 }

@@ -21,10 +21,10 @@ public sealed class StreamSettings
     /// <summary>How long the pulling agent waits for one delivery to a consumer. Default: 10 s.</summary>
     public TimeSpan MaxEventDeliveryTime { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Deliveries of one message before it moves to the dead-letter table. Default: 5.</summary>
+    /// <summary>Passed to the provider as its MaxAttempts and ignored by the stream SQL, which never dead-letters a message for its deliveries or failures. Default: 5.</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>How long dead letters are kept before they are purged. Default: 30 days.</summary>
+    /// <summary>Passed to the provider as its dead-letter eviction timeout and ignored: stream dead letters are kept until replayed or discarded. Default: 30 days.</summary>
     public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using ExactlyOnce.Grains;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -10,9 +12,14 @@ public static class StreamingExtensions
     /// <summary>The ADO.NET provider invariant for Npgsql.</summary>
     public const string NpgsqlInvariant = "Npgsql";
 
-    /// <summary>Adds the durable stream provider (and its pulling agents) to a silo.</summary>
+    /// <summary>
+    /// Adds the durable stream provider (and its pulling agents) to a silo. Its connections carry an
+    /// Application Name unique to this silo (<see cref="WithClaimantName"/>): the stream SQL records
+    /// it as the claimant of the rows the silo dequeues, to tell an abandoned row from its own.
+    /// </summary>
     public static ISiloBuilder AddDurableStreams(this ISiloBuilder builder, string connectionString, StreamSettings settings)
     {
+        connectionString = WithClaimantName(connectionString);
         return builder.AddAdoNetStreams(OrleansNames.StreamProvider, configurator =>
         {
             configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
@@ -32,6 +39,26 @@ public static class StreamingExtensions
             configurator.ConfigurePartitioning(settings.QueueCount);
             configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
         });
+    }
+
+    /// <summary>
+    /// The connection string with an Application Name unique to this call: the configured name (or
+    /// <c>eo-silo</c>), then the process id and 8 random hex digits, printable ASCII and at most 63
+    /// characters (PostgreSQL keeps no more). A configured name is kept as the prefix, shortened if
+    /// needed, so the suffix that makes it unique is never cut.
+    /// </summary>
+    public static string WithClaimantName(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var suffix = $"-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}";
+        var prefix = new string((builder.ApplicationName ?? "").Where(c => c is >= ' ' and <= '~').ToArray());
+        if (prefix.Length == 0)
+        {
+            prefix = "eo-silo";
+        }
+
+        builder.ApplicationName = prefix[..Math.Min(prefix.Length, 63 - suffix.Length)] + suffix;
+        return builder.ConnectionString;
     }
 
     private static void Apply(AdoNetStreamOptions options, string connectionString, StreamSettings settings)

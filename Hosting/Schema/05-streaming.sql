@@ -28,8 +28,27 @@ CREATE TABLE IF NOT EXISTS OrleansStreamMessage
     PRIMARY KEY (ServiceId, ProviderId, QueueId, MessageId)
 );
 
--- Messages that used up MaxAttempts or expired. Orleans never reads this table; it is kept for
--- operators (diagnosis, replay) until RemoveOn, with the same key as the live table.
+-- Counters kept apart from the receipt (Dequeued rises with every prefetch, so it says nothing
+-- about failures). Added by ALTER so that an existing database is upgraded in place.
+--   Failures  - calls of FailStreamMessageKey (the delivery failed past the runtime's retries).
+--   Abandoned - deliveries whose claimant went away without confirm, release or fail: the next
+--               dequeue found the claim of another session still recorded after its lease ran out.
+--   ClaimedBy - application_name of the session that holds the row in flight; NULL when nobody
+--               does (new, released or failed). While it is set, ModifiedOn is the claim time.
+--   Isolated  - the row was handed out alone as a suspect (Abandoned >= 3).
+ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Failures  integer NOT NULL DEFAULT 0;
+ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Abandoned integer NOT NULL DEFAULT 0;
+ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS ClaimedBy text    NULL;
+ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Isolated  boolean NOT NULL DEFAULT false;
+
+-- Serves the check every dequeue makes: is an isolated suspect of this queue in flight?
+CREATE INDEX IF NOT EXISTS OrleansStreamMessage_Isolated
+    ON OrleansStreamMessage (ServiceId, ProviderId, QueueId, VisibleOn) WHERE Isolated;
+
+-- Messages that expired or killed their silos. Orleans never reads this table; it is kept for
+-- operators (diagnosis, replay, discard), with the same key as the live table. A dead letter may
+-- block its producer's later messages, so nothing purges it: it leaves by replay or discard, and
+-- RemoveOn is always 'infinity'.
 CREATE TABLE IF NOT EXISTS OrleansStreamDeadLetter
 (
     ServiceId  text        NOT NULL,
@@ -47,9 +66,17 @@ CREATE TABLE IF NOT EXISTS OrleansStreamDeadLetter
     PRIMARY KEY (ServiceId, ProviderId, QueueId, MessageId)
 );
 
--- Serves the purge of dead letters whose RemoveOn has passed.
-CREATE INDEX IF NOT EXISTS OrleansStreamDeadLetter_RemoveOn
-    ON OrleansStreamDeadLetter (ServiceId, ProviderId, QueueId, RemoveOn);
+-- The live row's counters and last claimant, and why the row was moved here.
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Failures  integer NOT NULL DEFAULT 0;
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Abandoned integer NOT NULL DEFAULT 0;
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS ClaimedBy text    NULL;
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Isolated  boolean NOT NULL DEFAULT false;
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Reason    text    NULL;
+
+-- Dead letters are no longer purged: the RemoveOn index served the purge, and letters written
+-- before this version keep their place until replayed or discarded.
+DROP INDEX IF EXISTS OrleansStreamDeadLetter_RemoveOn;
+UPDATE OrleansStreamDeadLetter SET RemoveOn = 'infinity' WHERE RemoveOn <> 'infinity';
 
 -- One row per queue: when its next housekeeping pass is due. The provider never calls the evict
 -- keys, so dequeue does the housekeeping, and this row lets exactly one caller per
@@ -63,9 +90,60 @@ CREATE TABLE IF NOT EXISTS OrleansStreamEviction
     PRIMARY KEY (ServiceId, ProviderId, QueueId)
 );
 
--- Moves up to p_max_count dead messages of one queue to the dead letters and returns how many.
--- Dead means visible again (an in-flight last attempt may still finish) and either out of
--- attempts or expired. Rows locked by a concurrent dequeue or confirm are skipped, not waited on.
+-- Moves the given live messages of one queue to the dead letters with p_reason, adding
+-- p_abandoned_extra to their Abandoned count (1 when this move is itself an abandonment), and
+-- returns how many moved. The caller has locked the rows.
+CREATE OR REPLACE FUNCTION orleans_stream_bury(
+    p_service_id      text,
+    p_provider_id     text,
+    p_queue_id        text,
+    p_message_ids     bigint[],
+    p_abandoned_extra integer,
+    p_reason          text)
+RETURNS integer
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    v_now   timestamptz := now();
+    v_count integer;
+BEGIN
+    WITH moved AS (
+        DELETE FROM OrleansStreamMessage AS m
+         WHERE m.ServiceId = p_service_id
+           AND m.ProviderId = p_provider_id
+           AND m.QueueId = p_queue_id
+           AND m.MessageId = ANY (p_message_ids)
+        RETURNING m.ServiceId, m.ProviderId, m.QueueId, m.MessageId, m.Dequeued, m.VisibleOn,
+                  m.ExpiresOn, m.CreatedOn, m.ModifiedOn, m.Payload, m.Failures,
+                  m.Abandoned + p_abandoned_extra AS Abandoned, m.ClaimedBy, m.Isolated
+    )
+    INSERT INTO OrleansStreamDeadLetter AS l
+        (ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
+         ModifiedOn, DeadOn, RemoveOn, Payload, Failures, Abandoned, ClaimedBy, Isolated, Reason)
+    SELECT ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
+           ModifiedOn, v_now, 'infinity', Payload, Failures, Abandoned, ClaimedBy, Isolated,
+           p_reason
+      FROM moved
+    -- Ids are unique, so a conflict only follows a manual replay that reused an id: keep the
+    -- latest copy rather than fail and leave the message live.
+    ON CONFLICT (ServiceId, ProviderId, QueueId, MessageId) DO UPDATE
+       SET Dequeued = EXCLUDED.Dequeued, VisibleOn = EXCLUDED.VisibleOn,
+           ExpiresOn = EXCLUDED.ExpiresOn, CreatedOn = EXCLUDED.CreatedOn,
+           ModifiedOn = EXCLUDED.ModifiedOn, DeadOn = EXCLUDED.DeadOn,
+           RemoveOn = EXCLUDED.RemoveOn, Payload = EXCLUDED.Payload,
+           Failures = EXCLUDED.Failures, Abandoned = EXCLUDED.Abandoned,
+           ClaimedBy = EXCLUDED.ClaimedBy, Isolated = EXCLUDED.Isolated,
+           Reason = EXCLUDED.Reason;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$fn$;
+
+-- Moves up to p_max_count expired messages of one queue to the dead letters (Reason 'expired')
+-- and returns how many. Only rows visible again are moved, so an in-flight delivery may still
+-- finish. Rows locked by a concurrent dequeue or confirm are skipped, not waited on.
+-- p_max_attempts and p_removal_timeout are accepted (the provider binds them) and ignored:
+-- nothing is dead-lettered for its number of deliveries or failures, and dead letters are kept.
 CREATE OR REPLACE FUNCTION orleans_stream_evict_messages(
     p_service_id      text,
     p_provider_id     text,
@@ -77,50 +155,30 @@ RETURNS integer
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    v_now   timestamptz := now();
-    v_count integer;
+    v_now timestamptz := now();
+    v_ids bigint[];
 BEGIN
-    WITH dead AS (
-        SELECT m.MessageId
-          FROM OrleansStreamMessage AS m
-         WHERE m.ServiceId = p_service_id
-           AND m.ProviderId = p_provider_id
-           AND m.QueueId = p_queue_id
-           AND m.VisibleOn <= v_now
-           AND (m.Dequeued >= p_max_attempts OR m.ExpiresOn <= v_now)
-         ORDER BY m.MessageId
-         LIMIT GREATEST(p_max_count, 0)
-           FOR UPDATE SKIP LOCKED
-    ),
-    moved AS (
-        DELETE FROM OrleansStreamMessage AS m
-         USING dead AS d
-         WHERE m.ServiceId = p_service_id
-           AND m.ProviderId = p_provider_id
-           AND m.QueueId = p_queue_id
-           AND m.MessageId = d.MessageId
-        RETURNING m.ServiceId, m.ProviderId, m.QueueId, m.MessageId, m.Dequeued, m.VisibleOn,
-                  m.ExpiresOn, m.CreatedOn, m.ModifiedOn, m.Payload
-    )
-    INSERT INTO OrleansStreamDeadLetter AS l
-        (ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
-         ModifiedOn, DeadOn, RemoveOn, Payload)
-    SELECT ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
-           ModifiedOn, v_now, v_now + p_removal_timeout * interval '1 second', Payload
-      FROM moved
-    -- Ids are unique, so a conflict only follows a manual replay that reused an id: keep the
-    -- latest copy rather than fail and leave the message live.
-    ON CONFLICT (ServiceId, ProviderId, QueueId, MessageId) DO UPDATE
-       SET Dequeued = EXCLUDED.Dequeued, VisibleOn = EXCLUDED.VisibleOn,
-           ExpiresOn = EXCLUDED.ExpiresOn, CreatedOn = EXCLUDED.CreatedOn,
-           ModifiedOn = EXCLUDED.ModifiedOn, DeadOn = EXCLUDED.DeadOn,
-           RemoveOn = EXCLUDED.RemoveOn, Payload = EXCLUDED.Payload;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
+    SELECT coalesce(array_agg(d.MessageId), '{}')
+      INTO v_ids
+      FROM (
+            SELECT m.MessageId
+              FROM OrleansStreamMessage AS m
+             WHERE m.ServiceId = p_service_id
+               AND m.ProviderId = p_provider_id
+               AND m.QueueId = p_queue_id
+               AND m.VisibleOn <= v_now
+               AND m.ExpiresOn <= v_now
+             ORDER BY m.MessageId
+             LIMIT GREATEST(p_max_count, 0)
+               FOR UPDATE SKIP LOCKED
+           ) AS d;
+    RETURN orleans_stream_bury(p_service_id, p_provider_id, p_queue_id, v_ids, 0, 'expired');
 END
 $fn$;
 
--- Deletes up to p_max_count dead letters of one queue whose RemoveOn has passed; returns how many.
+-- Dead letters are never purged automatically any more (a dead letter may block its producer's
+-- later messages; it leaves by replay or discard). Kept, as a no-op returning 0, because the
+-- EvictStreamDeadLettersKey text calls it.
 CREATE OR REPLACE FUNCTION orleans_stream_evict_dead_letters(
     p_service_id  text,
     p_provider_id text,
@@ -129,35 +187,80 @@ CREATE OR REPLACE FUNCTION orleans_stream_evict_dead_letters(
 RETURNS integer
 LANGUAGE plpgsql
 AS $fn$
+BEGIN
+    RETURN 0;
+END
+$fn$;
+
+-- Lease renewal, part of the housekeeping pass: the rows of one queue that p_claimant holds and
+-- whose lease ends within half a lease get a new lease. A live silo may keep rows in its cache
+-- longer than the visibility timeout (one stuck stream keeps the cache's oldest bucket from being
+-- purged and confirmed); without renewal they would expire and be dequeued again. A dead or
+-- frozen silo stops polling, so its leases run out.
+-- The lease is the visibility timeout, or three eviction intervals if that is longer, so that the
+-- next pass always comes before a renewed lease ends. Not renewed: rows past their ExpiresOn (they
+-- go to the dead letters once their lease ends), and claims older than 20 visibility timeouts (a
+-- row the silo lost track of, say after a failed confirm, is then dequeued again by the same silo
+-- rather than held until it expires). Locked rows are skipped; the next pass renews them.
+CREATE OR REPLACE FUNCTION orleans_stream_renew_leases(
+    p_service_id         text,
+    p_provider_id        text,
+    p_queue_id           text,
+    p_claimant           text,
+    p_visibility_timeout integer,
+    p_eviction_interval  integer)
+RETURNS integer
+LANGUAGE plpgsql
+AS $fn$
 DECLARE
+    v_now   timestamptz := now();
+    v_lease interval := GREATEST(p_visibility_timeout, 3 * p_eviction_interval) * interval '1 second';
     v_count integer;
 BEGIN
-    WITH expired AS (
-        SELECT l.MessageId
-          FROM OrleansStreamDeadLetter AS l
-         WHERE l.ServiceId = p_service_id
-           AND l.ProviderId = p_provider_id
-           AND l.QueueId = p_queue_id
-           AND l.RemoveOn <= now()
-         ORDER BY l.RemoveOn
-         LIMIT GREATEST(p_max_count, 0)
-           FOR UPDATE SKIP LOCKED
-    )
-    DELETE FROM OrleansStreamDeadLetter AS l
-     USING expired AS e
-     WHERE l.ServiceId = p_service_id
-       AND l.ProviderId = p_provider_id
-       AND l.QueueId = p_queue_id
-       AND l.MessageId = e.MessageId;
+    IF p_claimant IS NULL OR p_claimant = '' THEN
+        RETURN 0;  -- an anonymous claimant cannot tell its rows from a dead one's
+    END IF;
+    UPDATE OrleansStreamMessage AS m
+       SET VisibleOn = v_now + v_lease
+     WHERE m.ServiceId = p_service_id
+       AND m.ProviderId = p_provider_id
+       AND m.QueueId = p_queue_id
+       AND m.MessageId IN (
+            SELECT r.MessageId
+              FROM OrleansStreamMessage AS r
+             WHERE r.ServiceId = p_service_id
+               AND r.ProviderId = p_provider_id
+               AND r.QueueId = p_queue_id
+               AND r.ClaimedBy = p_claimant
+               AND r.VisibleOn > v_now
+               AND r.VisibleOn <= v_now + v_lease / 2
+               AND r.ExpiresOn > v_now
+               AND r.ModifiedOn > v_now - 20 * p_visibility_timeout * interval '1 second'
+               FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END
 $fn$;
 
 -- GetStreamMessagesKey: housekeeping (at most once per EvictionInterval per queue), then claim
--- up to MaxCount available messages, lowest MessageId first, and return them with their new
--- Dequeued (the receipt) and VisibleOn. SKIP LOCKED keeps two concurrent dequeuers of one queue
--- from ever receiving the same message.
+-- available messages, lowest MessageId first, and return them with their new Dequeued (the
+-- receipt) and VisibleOn. SKIP LOCKED keeps two concurrent dequeuers of one queue from ever
+-- receiving the same message.
+--
+-- The claimant is the calling session's application_name (each silo sets a unique one on its
+-- stream connection string). A picked row whose previous claim is still recorded was abandoned:
+-- its claimant neither confirmed, released nor failed it before the lease ran out. That counts
+-- (Abandoned + 1) only when the claimant changed or either is unknown (''): the same live silo
+-- re-reading its own expired row only had a slow cache.
+--
+-- Suspects (Abandoned >= 3, counting this pick) are handed out alone, since a message that
+-- kills the silo delivering it takes the other rows of the batch down with it:
+--   - if the lowest available row is a suspect, only it is returned, and it is marked Isolated;
+--   - otherwise only the rows below the first available suspect are returned;
+--   - while an isolated row of the queue is in flight, nothing of the queue is returned;
+--   - an isolated row abandoned again is moved to the dead letters ('killed its silo').
+-- Nothing is excluded or dead-lettered for its deliveries or failures: p_max_attempts is
+-- accepted (the provider binds it) and ignored, as is p_removal_timeout (dead letters are kept).
 CREATE OR REPLACE FUNCTION orleans_stream_dequeue(
     p_service_id          text,
     p_provider_id         text,
@@ -182,8 +285,12 @@ RETURNS TABLE (
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    v_now   timestamptz := now();
-    v_evict boolean := false;
+    v_now     timestamptz := now();
+    v_me      text := coalesce(current_setting('application_name', true), '');
+    v_evict   boolean := false;
+    v_ids     bigint[] := '{}';
+    v_isolate boolean := false;
+    r         record;
 BEGIN
     -- Win the housekeeping pass for this interval, or skip it. A plain read first, so the
     -- frequent polls between passes write nothing; a row another caller holds is skipped.
@@ -216,33 +323,69 @@ BEGIN
         PERFORM orleans_stream_evict_messages(p_service_id, p_provider_id, p_queue_id,
                                               p_eviction_batch_size, p_max_attempts,
                                               p_removal_timeout);
-        PERFORM orleans_stream_evict_dead_letters(p_service_id, p_provider_id, p_queue_id,
-                                                  p_eviction_batch_size);
+        PERFORM orleans_stream_renew_leases(p_service_id, p_provider_id, p_queue_id, v_me,
+                                            p_visibility_timeout, p_eviction_interval);
     END IF;
 
-    RETURN QUERY
-    WITH picked AS (
-        SELECT m.MessageId
+    -- An isolated suspect in flight holds the whole queue back.
+    PERFORM 1
+       FROM OrleansStreamMessage AS m
+      WHERE m.ServiceId = p_service_id AND m.ProviderId = p_provider_id
+        AND m.QueueId = p_queue_id AND m.Isolated
+        AND m.ClaimedBy IS NOT NULL AND m.VisibleOn > v_now;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+
+    FOR r IN
+        SELECT m.MessageId, m.Abandoned, m.Isolated,
+               (m.ClaimedBy IS NOT NULL AND (v_me = '' OR m.ClaimedBy <> v_me)) AS abandoned_now
           FROM OrleansStreamMessage AS m
          WHERE m.ServiceId = p_service_id
            AND m.ProviderId = p_provider_id
            AND m.QueueId = p_queue_id
            AND m.VisibleOn <= v_now
            AND m.ExpiresOn > v_now
-           AND m.Dequeued < p_max_attempts
          ORDER BY m.MessageId
          LIMIT GREATEST(p_max_count, 0)
            FOR UPDATE SKIP LOCKED
-    )
+    LOOP
+        IF r.Isolated AND r.abandoned_now THEN
+            PERFORM orleans_stream_bury(
+                p_service_id, p_provider_id, p_queue_id, ARRAY[r.MessageId], 1,
+                format('killed its silo: abandoned %s times, the last time while delivered alone',
+                       r.Abandoned + 1));
+            CONTINUE;
+        END IF;
+        IF r.Abandoned + r.abandoned_now::integer >= 3 THEN
+            IF cardinality(v_ids) = 0 THEN
+                v_ids := ARRAY[r.MessageId];
+                v_isolate := true;
+            END IF;
+            EXIT;
+        END IF;
+        v_ids := v_ids || r.MessageId;
+    END LOOP;
+
+    IF cardinality(v_ids) = 0 THEN
+        RETURN;
+    END IF;
+
+    -- The SET expressions read the row as it was, so Abandoned repeats the test above.
+    RETURN QUERY
     UPDATE OrleansStreamMessage AS m
        SET Dequeued = m.Dequeued + 1,
+           Abandoned = m.Abandoned
+                       + CASE WHEN m.ClaimedBy IS NOT NULL AND (v_me = '' OR m.ClaimedBy <> v_me)
+                              THEN 1 ELSE 0 END,
+           Isolated = m.Isolated OR v_isolate,
+           ClaimedBy = v_me,
            VisibleOn = v_now + p_visibility_timeout * interval '1 second',
            ModifiedOn = v_now
-      FROM picked AS p
      WHERE m.ServiceId = p_service_id
        AND m.ProviderId = p_provider_id
        AND m.QueueId = p_queue_id
-       AND m.MessageId = p.MessageId
+       AND m.MessageId = ANY (v_ids)
     RETURNING m.ServiceId, m.ProviderId, m.QueueId, m.MessageId, m.Dequeued, m.VisibleOn,
               m.ExpiresOn, m.CreatedOn, m.ModifiedOn, m.Payload;
 END
@@ -289,10 +432,11 @@ AS $fn$
 $fn$;
 
 -- ConfirmStreamMessagesKey: a positive receipt confirms (deletes) the message, a negative one
--- releases it (VisibleOn = now, Dequeued kept so a message that keeps crashing receivers still
--- reaches MaxAttempts). Either only if the stored Dequeued equals the receipt: a stale receipt
--- means the message was dequeued again elsewhere, and the new holder owns it. Returns one row
--- per message actually confirmed or released.
+-- releases it (receiver shutdown or queue hand-off: VisibleOn = now, ClaimedBy = NULL, no
+-- counter raised, since a release is neither a failure nor an abandonment). Either only if the
+-- stored Dequeued equals the receipt: a stale receipt means the message was dequeued again
+-- elsewhere, and the new holder owns it. Returns one row per message actually confirmed or
+-- released.
 CREATE OR REPLACE FUNCTION orleans_stream_confirm(
     p_service_id  text,
     p_provider_id text,
@@ -327,6 +471,7 @@ BEGIN
     released AS (
         UPDATE OrleansStreamMessage AS m
            SET VisibleOn = v_now,
+               ClaimedBy = NULL,
                ModifiedOn = v_now
           FROM items AS i
          WHERE m.ServiceId = p_service_id
@@ -343,9 +488,14 @@ BEGIN
 END
 $fn$;
 
--- FailStreamMessageKey: no receipt check. While attempts remain, make the message visible now
--- (the next dequeue raises its count); otherwise move it to the dead letters now. A message
--- that is already gone is ignored.
+-- FailStreamMessageKey: the delivery failed past the runtime's retries. The grains retry and
+-- dead-letter their own handler failures, so what reaches the provider is an infrastructure
+-- failure, and it never dead-letters the message: Failures + 1, the claim is dropped
+-- (ClaimedBy = NULL, so the next dequeue is no abandonment), and the message becomes visible
+-- again after a back-off of 2^Failures seconds, at most 300 (2, 4, 8, ... 256, 300, 300, ...).
+-- No receipt check (the provider sends none); but a message another live session holds (its
+-- lease not yet run out) is left to that holder. A message that is already gone is ignored.
+-- p_max_attempts and p_removal_timeout are accepted (the provider binds them) and ignored.
 CREATE OR REPLACE FUNCTION orleans_stream_fail(
     p_service_id      text,
     p_provider_id     text,
@@ -358,39 +508,18 @@ LANGUAGE plpgsql
 AS $fn$
 DECLARE
     v_now timestamptz := now();
+    v_me  text := coalesce(current_setting('application_name', true), '');
 BEGIN
     UPDATE OrleansStreamMessage AS m
-       SET VisibleOn = v_now,
+       SET Failures = m.Failures + 1,
+           ClaimedBy = NULL,
+           VisibleOn = v_now + make_interval(secs => LEAST(300, 2 ^ LEAST(m.Failures + 1, 16))),
            ModifiedOn = v_now
      WHERE m.ServiceId = p_service_id
        AND m.ProviderId = p_provider_id
        AND m.QueueId = p_queue_id
        AND m.MessageId = p_message_id
-       AND m.Dequeued < p_max_attempts;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-
-    WITH moved AS (
-        DELETE FROM OrleansStreamMessage AS m
-         WHERE m.ServiceId = p_service_id
-           AND m.ProviderId = p_provider_id
-           AND m.QueueId = p_queue_id
-           AND m.MessageId = p_message_id
-        RETURNING m.ServiceId, m.ProviderId, m.QueueId, m.MessageId, m.Dequeued, m.VisibleOn,
-                  m.ExpiresOn, m.CreatedOn, m.ModifiedOn, m.Payload
-    )
-    INSERT INTO OrleansStreamDeadLetter AS l
-        (ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
-         ModifiedOn, DeadOn, RemoveOn, Payload)
-    SELECT ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
-           ModifiedOn, v_now, v_now + p_removal_timeout * interval '1 second', Payload
-      FROM moved
-    ON CONFLICT (ServiceId, ProviderId, QueueId, MessageId) DO UPDATE
-       SET Dequeued = EXCLUDED.Dequeued, VisibleOn = EXCLUDED.VisibleOn,
-           ExpiresOn = EXCLUDED.ExpiresOn, CreatedOn = EXCLUDED.CreatedOn,
-           ModifiedOn = EXCLUDED.ModifiedOn, DeadOn = EXCLUDED.DeadOn,
-           RemoveOn = EXCLUDED.RemoveOn, Payload = EXCLUDED.Payload;
+       AND (m.ClaimedBy IS NULL OR m.ClaimedBy = v_me OR v_me = '' OR m.VisibleOn <= v_now);
 END
 $fn$;
 

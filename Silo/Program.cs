@@ -65,7 +65,7 @@ try
         o.SingleLine = true;
         o.TimestampFormat = "HH:mm:ss.fff ";
     });
-    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = silo.ShutdownTimeout);
     builder.UseOrleans(orleans =>
     {
         orleans.Configure<ClusterOptions>(o =>
@@ -78,9 +78,14 @@ try
     });
 
     using var host = builder.Build();
+    // Bounds the stop (Silo:ShutdownTimeout; a second signal exits at once): Orleans may never finish
+    // stopping while its database is unreachable.
+    using var shutdownGuard = new ShutdownGuard(host, silo.ShutdownTimeout);
     await host.StartAsync();
     Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}");
     await host.WaitForShutdownAsync();
+    // Still under the guard's deadline: disposing the services can wait on the database too.
+    host.Dispose();
     return 0;
 }
 catch (StartupException ex)

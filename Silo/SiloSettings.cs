@@ -22,6 +22,12 @@ public sealed class SiloSettings
     /// <summary>Apply the schema when the silo starts (flag --apply-schema). Default: true.</summary>
     public bool ApplySchema { get; set; } = true;
 
+    /// <summary>
+    /// How long a graceful stop (SIGTERM, Ctrl+C) may take; past it the silo logs one line and exits
+    /// with code <see cref="ShutdownGuard.TimedOutExitCode"/>. Default: 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
     public static SiloSettings From(IConfiguration configuration)
     {
@@ -45,6 +51,11 @@ public sealed class SiloSettings
         if (string.IsNullOrWhiteSpace(settings.AdvertisedAddress))
         {
             throw new StartupException($"Silo:{nameof(AdvertisedAddress)} must not be empty.");
+        }
+
+        if (settings.ShutdownTimeout <= TimeSpan.Zero)
+        {
+            throw new StartupException($"Silo:{nameof(ShutdownTimeout)} must be greater than zero, not {settings.ShutdownTimeout}.");
         }
 
         return settings;

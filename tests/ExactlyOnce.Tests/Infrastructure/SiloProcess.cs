@@ -134,6 +134,34 @@ public sealed class SiloProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Exit code; valid once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Sends SIGTERM (what `kill` and container runtimes send) without waiting.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && SysKill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Sends SIGTERM and waits up to <paramref name="timeout"/>; false if the process is still running then.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        Terminate();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return _process.HasExited;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         KillHard();

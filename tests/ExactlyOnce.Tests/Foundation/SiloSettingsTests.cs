@@ -1,0 +1,35 @@
+using ExactlyOnce.Hosting;
+using ExactlyOnce.Silo;
+using Microsoft.Extensions.Configuration;
+
+namespace ExactlyOnce.Tests.Foundation;
+
+/// <summary>The Silo section's defaults and validation (no process, no database).</summary>
+public sealed class SiloSettingsTests
+{
+    [Fact]
+    public void Should_give_a_graceful_stop_30_s_by_default()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), SiloSettings.From(Configuration()).ShutdownTimeout);
+    }
+
+    [Fact]
+    public void Should_read_the_shutdown_timeout()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), SiloSettings.From(Configuration(("Silo:ShutdownTimeout", "00:00:10"))).ShutdownTimeout);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:05")]
+    public void Should_reject_a_shutdown_timeout_that_is_not_positive(string value)
+    {
+        var ex = Assert.Throws<StartupException>(() => SiloSettings.From(Configuration(("Silo:ShutdownTimeout", value))));
+        Assert.Contains("Silo:ShutdownTimeout must be greater than zero", ex.Message);
+    }
+
+    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
+            .Build();
+}

@@ -27,8 +27,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         [
             "--connection-string", session.Cluster.ConnectionString,
             "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId,
-            // Many attempts: transient failures must not turn into dead letters during chaos.
-            "--Streams:MaxAttempts", "50", "--Streams:VisibilityTimeout", "00:00:20", "--Streams:MaxEventDeliveryTime", "00:00:05",
+            // Nothing else: chaos runs on the stream and messaging defaults a user ships.
         ];
         for (var i = 0; i < options.Silos; i++)
         {
@@ -186,7 +185,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
     private async Task<HashSet<long>> InFlightAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand(
-            "SELECT MessageId FROM OrleansStreamMessage WHERE ServiceId = @service AND Dequeued > 0 AND VisibleOn > now()");
+            "SELECT MessageId FROM OrleansStreamMessage WHERE ServiceId = @service AND ClaimedBy IS NOT NULL AND VisibleOn > now()");
         command.Parameters.AddWithValue("service", session.ServiceId);
         var ids = new HashSet<long>();
         try

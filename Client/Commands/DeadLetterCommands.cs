@@ -9,9 +9,11 @@ using Spectre.Console;
 namespace ExactlyOnce.Client.Commands;
 
 /// <summary>
-/// <c>dead-letters list</c> and <c>dead-letters replay &lt;id&gt;|--all</c>. Two kinds: poison messages the
-/// stream provider gave up on (OrleansStreamDeadLetter, replayable) and invalid messages the
-/// components refused (ExactlyOnceRejectedMessage, not replayable: invalid stays invalid).
+/// <c>dead-letters list</c>, <c>replay</c> and <c>discard</c>. Three kinds: sequenced messages whose handler
+/// kept failing (ExactlyOnceDeadLetter, given up by the recoverability policy; replayable), stream rows
+/// that expired or kept killing the silos they reached (OrleansStreamDeadLetter, replayable) and
+/// messages the components refused (ExactlyOnceRejectedMessage: invalid ones, and unsequenced ones
+/// whose handler kept failing).
 /// </summary>
 public static class DeadLetterCommands
 {
@@ -38,10 +40,10 @@ public static class DeadLetterCommands
                 }
 
                 var held = new Table().Title("sequenced dead letters (replay or discard with: dead-letters replay|discard s<id>)")
-                    .AddColumns("id", "receiver", "producer", "sequence", "failures", "reason", "dead since", "replayed", "discarded");
+                    .AddColumns("id", "receiver", "producer", "sequence", "failures", "reason", "first failure", "last failure", "replayed", "discarded");
                 foreach (var l in sequenced)
                 {
-                    held.AddRow(l.Label, Markup.Escape(l.Receiver), Markup.Escape(l.ProducerId), $"{l.Sequence}", $"{l.Failures}", Markup.Escape(l.Reason), $"{l.DeadOn:u}", $"{l.ReplayedOn:u}", $"{l.DiscardedOn:u}");
+                    held.AddRow(l.Label, Markup.Escape(l.Receiver), Markup.Escape(l.ProducerId), $"{l.Sequence}", $"{l.Failures}", Markup.Escape(l.Reason), $"{l.FirstFailureOn:u}", $"{l.LastFailureOn ?? l.DeadOn:u}", $"{l.ReplayedOn:u}", $"{l.DiscardedOn:u}");
                 }
 
                 console.Write(held);
@@ -53,10 +55,10 @@ public static class DeadLetterCommands
 
                 console.Write(waiting);
                 var table = new Table().Title("stream dead letters (replay with: dead-letters replay <id>; give up with: dead-letters discard <id>)")
-                    .AddColumns("id", "stream", "producer", "sequence", "attempts", "dead since", "created", "payload bytes");
+                    .AddColumns("id", "stream", "producer", "sequence", "reason", "failures", "abandoned", "dead since", "created", "payload bytes");
                 foreach (var d in stream)
                 {
-                    table.AddRow($"{d.Id}", Markup.Escape(d.Stream ?? "(unreadable)"), Markup.Escape(d.ProducerId ?? ""), d.Sequence is { } n ? $"{n}" : "", $"{d.Attempts}", $"{d.DeadOn:u}", $"{d.CreatedOn:u}", $"{d.PayloadBytes}");
+                    table.AddRow($"{d.Id}", Markup.Escape(d.Stream ?? "(unreadable)"), Markup.Escape(d.ProducerId ?? ""), d.Sequence is { } n ? $"{n}" : "", Markup.Escape(d.Reason ?? ""), $"{d.Failures}", $"{d.Abandoned}", $"{d.DeadOn:u}", $"{d.CreatedOn:u}", $"{d.PayloadBytes}");
                 }
 
                 console.Write(table);
@@ -221,7 +223,7 @@ public static class DeadLetterCommands
     private sealed record ReplayResult(long Id, bool Replayed, long? NewMessageId, string? Refused);
 
     private sealed record StreamDeadLetter(
-        long Id, string Queue, int Attempts, DateTime DeadOn, DateTime CreatedOn, int PayloadBytes,
+        long Id, string Queue, int Failures, int Abandoned, string? Reason, DateTime DeadOn, DateTime CreatedOn, int PayloadBytes,
         string? Stream, Guid? MessageId, string? ProducerId, long? Sequence, [property: System.Text.Json.Serialization.JsonIgnore] string? Receiver);
 
     private sealed record Rejected(long Id, string Component, string Key, Guid? MessageId, string Type, string Reason, DateTime RejectedOn);
@@ -232,7 +234,7 @@ public static class DeadLetterCommands
         var database = await session.DatabaseAsync(ct);
         var serializer = (await session.ClientAsync(ct)).ServiceProvider.GetRequiredService<Serializer>();
         await using var command = database.CreateCommand("""
-            SELECT MessageId, QueueId, Dequeued, DeadOn, CreatedOn, coalesce(octet_length(Payload), 0), Payload
+            SELECT MessageId, QueueId, Failures, Abandoned, Reason, DeadOn, CreatedOn, coalesce(octet_length(Payload), 0), Payload
             FROM OrleansStreamDeadLetter WHERE ServiceId = @service ORDER BY DeadOn, MessageId
             """);
         command.Parameters.AddWithValue("service", session.ServiceId);
@@ -240,11 +242,12 @@ public static class DeadLetterCommands
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var decoded = reader.IsDBNull(6) ? null : StreamDeadLetterPayloads.Decode(reader.GetFieldValue<byte[]>(6), serializer);
+            var decoded = reader.IsDBNull(8) ? null : StreamDeadLetterPayloads.Decode(reader.GetFieldValue<byte[]>(8), serializer);
             var message = decoded?.Message;
             var receiver = decoded is null ? null : SequencedDeadLetters.ReceiverOf(decoded.StreamNamespace, decoded.StreamKey);
             rows.Add(new StreamDeadLetter(
-                reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetDateTime(3), reader.GetDateTime(4), reader.GetInt32(5),
+                reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetDateTime(5), reader.GetDateTime(6), reader.GetInt32(7),
                 decoded is null ? null : $"{decoded.StreamNamespace}/{decoded.StreamKey}", message?.MessageId, message?.ProducerId,
                 message?.ProducerId is null ? null : message.Sequence, receiver));
         }

@@ -12,7 +12,8 @@ namespace ExactlyOnce.Client.Commands;
 /// <summary>A sequenced dead letter (ExactlyOnceDeadLetter), shown with the id <c>s&lt;n&gt;</c>.</summary>
 public sealed record SequencedLetter(
     long Id, string Component, string StreamNamespace, string StreamKey, string ProducerId, long Sequence, Guid MessageId,
-    string MessageType, int Failures, string Reason, DateTime DeadOn, DateTime? ReplayedOn, DateTime? DiscardedOn)
+    string MessageType, int Failures, string Reason, DateTime DeadOn, DateTime? ReplayedOn, DateTime? DiscardedOn,
+    DateTime? FirstFailureOn, DateTime? LastFailureOn)
 {
     public string Label => $"s{Id}";
 
@@ -55,7 +56,8 @@ public sealed class SequencedDeadLetters(ClientSession session)
     {
         var database = await session.DatabaseAsync(ct);
         await using var command = database.CreateCommand("""
-            SELECT Id, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Failures, Reason, DeadOn, ReplayedOn, DiscardedOn
+            SELECT Id, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Failures, Reason, DeadOn, ReplayedOn, DiscardedOn,
+                   FirstFailureOn, LastFailureOn
             FROM ExactlyOnceDeadLetter WHERE ServiceId = @service ORDER BY Id
             """);
         command.Parameters.AddWithValue("service", session.ServiceId);
@@ -66,11 +68,13 @@ public sealed class SequencedDeadLetters(ClientSession session)
             rows.Add(new SequencedLetter(
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetGuid(6),
                 reader.GetString(7), reader.GetInt32(8), reader.GetString(9), reader.GetDateTime(10),
-                reader.IsDBNull(11) ? null : reader.GetDateTime(11), reader.IsDBNull(12) ? null : reader.GetDateTime(12)));
+                NullableTime(reader, 11), NullableTime(reader, 12), NullableTime(reader, 13), NullableTime(reader, 14)));
         }
 
         return rows;
     }
+
+    private static DateTime? NullableTime(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDateTime(ordinal);
 
     /// <summary>The producers the receivers of these letters (plus <paramref name="moreReceivers"/>) are blocked on.</summary>
     public async Task<List<BlockedProducer>> BlockedAsync(IEnumerable<string> receivers, CancellationToken ct)

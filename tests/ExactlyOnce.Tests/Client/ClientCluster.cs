@@ -26,12 +26,8 @@ public abstract class SiloFixture(string prefix, params string[] siloArgs) : IAs
     }
 }
 
-/// <summary>
-/// The client command tests' silo: few attempts and short delivery times, so that poison messages
-/// reach the dead letters quickly.
-/// </summary>
-public sealed class ClientCluster() : SiloFixture(
-    "cli", "--Streams:MaxAttempts", "2", "--Streams:MaxEventDeliveryTime", "00:00:03", "--Streams:VisibilityTimeout", "00:00:10");
+/// <summary>The client command tests' silo, on the default settings.</summary>
+public sealed class ClientCluster() : SiloFixture("cli");
 
 /// <summary>A silo on the default stream and messaging settings: what a user ships.</summary>
 public sealed class SequencedCluster() : SiloFixture("seq");

@@ -6,8 +6,8 @@ namespace ExactlyOnce.Tests.Client;
 /// A held message whose handler keeps failing, run from the client against a silo process: the
 /// message that filled the gap is applied, the failing one goes to the dead letters with its
 /// reason, its producer waits (visible), and an operator either discards its position (tombstone)
-/// or replays it after the fix (applied once, a second replay changes nothing). The silo gives up
-/// after one failure (Messaging:MaxHeldFailures 1) so the test does not wait for five reminder ticks.
+/// or replays it after the fix (applied once, a second replay changes nothing). Default settings:
+/// the failing message is dead-lettered after the policy's immediate and delayed retries (~35 s).
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
@@ -20,7 +20,7 @@ public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
     {
         _db = await TestDatabase.CreateAsync("held");
         var cluster = $"held-{Guid.NewGuid():N}"[..12];
-        _silo = SiloProcess.Start(_db.ConnectionString, cluster, "--Messaging:MaxHeldFailures", "1");
+        _silo = SiloProcess.Start(_db.ConnectionString, cluster);
         await _silo.WaitStartedAsync(TimeSpan.FromSeconds(60));
         _client = new ClientProcess(_db.ConnectionString, cluster);
     }
@@ -52,7 +52,7 @@ public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
     public async Task Should_dead_letter_it_then_unblock_the_producer_by_discard_or_apply_it_once_by_replay()
     {
         var (failX, failY) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
-        await OkAsync("faults", "set", $"before-commit=1:throw@{failX}", $"before-commit=1:throw@{failY}");
+        await OkAsync("faults", "set", $"before-commit=1:poison@{failX}", $"before-commit=1:poison@{failY}");
         await ArrangeAsync("held-x", "dl-x", failX);
         await ArrangeAsync("held-y", "dl-y", failY);
 
@@ -60,7 +60,10 @@ public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
         var list = await WaitAsync(["dead-letters", "list"], l => l.GetProperty("sequenced").GetArrayLength() == 2, "both failing messages dead-lettered");
         var letters = list.GetProperty("sequenced").EnumerateArray().ToDictionary(l => l.GetProperty("streamKey").GetString()!);
         Assert.All(letters.Values, l => Assert.Equal(2, l.GetProperty("sequence").GetInt64()));
-        Assert.Contains("simulated fault at before-commit", letters["held-x"].GetProperty("reason").GetString());
+        Assert.StartsWith("PoisonFaultException: simulated handler bug (poison) at before-commit", letters["held-x"].GetProperty("reason").GetString());
+        Assert.All(letters.Values, l => Assert.Equal(6, l.GetProperty("failures").GetInt32())); // 1 + 2 immediate + 3 delayed
+        Assert.All(letters.Values, l => Assert.True(
+            l.GetProperty("lastFailureOn").GetDateTime() - l.GetProperty("firstFailureOn").GetDateTime() >= TimeSpan.FromSeconds(35)));
         var blocked = list.GetProperty("blocked").EnumerateArray().ToList();
         Assert.Equal(2, blocked.Count);
         Assert.All(blocked, b => Assert.Equal((2L, 1), (b.GetProperty("waitingFor").GetInt64(), b.GetProperty("held").GetInt32())));

@@ -36,18 +36,24 @@ public sealed class When_a_message_is_invalid_or_poison() : PipelineClusterTest(
     [Fact]
     public async Task Should_move_a_message_whose_handler_keeps_failing_to_the_dead_letters_while_the_next_ones_flow()
     {
+        // Unsequenced (no producer): no place in the state to wait in, so a handler failure goes to
+        // the dead letters after the immediate retries.
         const string order = "poison-1";
         var poison = new AddItem(Guid.NewGuid(), order, Filling.Meat);
-        await Driver.SetFaultsAsync($"{FaultPoints.BeforeCommit}=1:throw@{poison.MessageId}");
+        await Driver.SetFaultsAsync($"{FaultPoints.BeforeCommit}=1:poison@{poison.MessageId}");
         await Driver.PublishAsync(poison);
         var behind = new AddItem(Guid.NewGuid(), order, Filling.Strawberry);
         await Driver.PublishAsync(behind);
 
         await Driver.WaitForBillAsync(order, b => b.Items.Count == 1, what: "the message behind the poison one to be billed");
-        var deadLetters = await Eventually.WaitForAsync(Driver.StreamDeadLettersAsync, n => n >= 1, TimeSpan.FromMinutes(3), "the poison message in OrleansStreamDeadLetter");
+        var rejected = await Eventually.WaitForAsync(Driver.RejectedAsync, r => r.Count >= 1, TimeSpan.FromSeconds(60), "the poison message in the dead letters");
 
-        Assert.Equal(1, deadLetters);
+        var letter = Assert.Single(rejected);
+        Assert.Equal(poison.MessageId, letter.MessageId);
+        Assert.StartsWith("handler failed, dead-lettered: PoisonFaultException", letter.Reason);
+        Assert.Equal(3, await Driver.FaultsFiredAsync()); // the delivery and its two immediate retries
         Assert.Equal([Filling.Strawberry], (await Driver.OrderAsync(order)).Lines);
+        Assert.Equal(0, await Driver.StreamDeadLettersAsync());
         Assert.Equal(0, await Db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage"));
     }
 }

@@ -125,7 +125,7 @@ public static class LoadRunner
     /// </summary>
     private static async Task<T> WithRetryAsync<T>(Func<Task<T>> action, ClientSession session, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         while (true)
         {
             try

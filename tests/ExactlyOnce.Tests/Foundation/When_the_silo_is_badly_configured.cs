@@ -55,6 +55,16 @@ public sealed class When_the_silo_is_badly_configured
         AssertOneLineError(code, stderr, "Streams:VisibilityTimeout must be at least twice");
     }
 
+    [Theory]
+    [InlineData("--Messaging:Recoverability:DelayedRetries", "-1", "Messaging:Recoverability: DelayedRetries must be from 0 to 20")]
+    [InlineData("--Messaging:Recoverability:TransientRetryCap", "00:00:00.5", "Messaging:Recoverability: TransientRetryCap must be at least TransientRetryBase")]
+    [InlineData("--Messaging:MaxHeldFailures", "5", "Messaging:MaxHeldFailures was replaced by the recoverability policy")]
+    public async Task Should_reject_a_recoverability_policy_that_cannot_work(string key, string value, string expected)
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, key, value);
+        AssertOneLineError(code, stderr, expected);
+    }
+
     private static void AssertOneLineError(int code, string stderr, string expected)
     {
         Assert.NotEqual(0, code);

@@ -25,6 +25,11 @@ public static class StreamingExtensions
             configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
             configurator.ConfigurePartitioning(settings.QueueCount);
             configurator.ConfigurePullingAgent(options => options.Configure(o => o.MaxEventDeliveryTime = settings.MaxEventDeliveryTime));
+            if (!settings.StartAgents)
+            {
+                configurator.ConfigureLifecycle(options => options.Configure(o => o.StartupState = StreamLifecycleOptions.RunState.AgentsStopped));
+            }
+
             // Every subscription in this project is implicit: no pub-sub store is needed.
             configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
         });

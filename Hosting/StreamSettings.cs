@@ -27,6 +27,14 @@ public sealed class StreamSettings
     /// <summary>Passed to the provider as its dead-letter eviction timeout and ignored: stream dead letters are kept until replayed or discarded. Default: 30 days.</summary>
     public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Whether the silo's pulling agents start with the silo. Off, the silo joins, owns its queues and
+    /// reads nothing until they are started through the management grain
+    /// (<c>PersistentStreamProviderCommand.StartAgents</c>); the chaos runner's <c>--backlog</c> uses it
+    /// to build a real backlog. Default: true.
+    /// </summary>
+    public bool StartAgents { get; set; } = true;
+
     /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
     public static StreamSettings From(IConfiguration configuration)
     {

@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
 using ExactlyOnce.Grains;
 using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Providers;
+using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
 
 namespace ExactlyOnce.Hosting;
 
@@ -25,9 +29,36 @@ public static class StreamingExtensions
             configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
             configurator.ConfigurePartitioning(settings.QueueCount);
             configurator.ConfigurePullingAgent(options => options.Configure(o => o.MaxEventDeliveryTime = settings.MaxEventDeliveryTime));
+            if (!settings.StartAgents)
+            {
+                configurator.ConfigureLifecycle(options => options.Configure(o => o.StartupState = StreamLifecycleOptions.RunState.AgentsStopped));
+            }
+
             // Every subscription in this project is implicit: no pub-sub store is needed.
             configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
+        }).ConfigureServices(services =>
+        {
+            if (!settings.StartAgents)
+            {
+                services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AgentsStoppedAtStartup>();
+            }
         });
+    }
+
+    /// <summary>
+    /// <c>StartupState = AgentsStopped</c> alone is not enough: the pulling manager is then only
+    /// "initialized", and the first queue-distribution change (another silo joining) starts its
+    /// agents anyway. Stopping them once the provider has started puts the manager in the stopped
+    /// state, which ignores those changes until a <c>StartAgents</c> command.
+    /// </summary>
+    private sealed class AgentsStoppedAtStartup(IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(AgentsStoppedAtStartup), ServiceLifecycleStage.Active + 1, async _ =>
+            {
+                var provider = services.GetKeyedServices<IControllable>(OrleansNames.StreamProvider).OfType<PersistentStreamProvider>().Single();
+                await provider.ExecuteCommand((int)PersistentStreamProviderCommand.StopAgents, null);
+            });
     }
 
     /// <summary>Adds the durable stream provider to a client, so that it can publish.</summary>

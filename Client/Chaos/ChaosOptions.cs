@@ -21,4 +21,6 @@ public sealed record ChaosOptions(
     string Run,
     TimeSpan DrainTimeout,
     TimeSpan DrainBound,
-    double Removes = 0);
+    double Removes = 0,
+    bool Backlog = false,
+    TimeSpan? Freeze = null);

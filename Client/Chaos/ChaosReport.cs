@@ -21,6 +21,13 @@ public sealed record ChaosReport(
     int Inconsistent,
     int Reordered,
     long StreamDeadLetters,
+    long SequencedDeadLetters,
+    bool Backlog,
+    long? StreamRowsWhenAgentsStarted,
+    long StreamRowsAtFirstKill,
+    double SecondsFromChaosStartToQuiescence,
+    double? FrozenSeconds,
+    bool? ZombieExitedByItself,
     bool Quiescent,
     bool DrainedWithinBound,
     bool Ok);

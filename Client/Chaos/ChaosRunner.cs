@@ -2,8 +2,10 @@ using System.Diagnostics;
 using ExactlyOnce.Client.Commands;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
+using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Faults;
 using Npgsql;
+using Orleans.Providers.Streams.Common;
 
 namespace ExactlyOnce.Client.Chaos;
 
@@ -15,8 +17,12 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
 {
     private readonly Random _random = new();
     private readonly List<ManagedSilo> _silos = [];
+    private readonly HashSet<ManagedSilo> _restarting = [];
     private int _crashRestarts;
     private int _kills;
+    private long _rowsAtFirstKill = -1;
+    private double? _frozenSeconds;
+    private bool? _zombieExited;
 
     public async Task<ChaosReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -29,9 +35,12 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId,
             // Nothing else: chaos runs on the stream and messaging defaults a user ships.
         ];
+        // --backlog: the first start keeps the pulling agents stopped, so the whole load waits in the
+        // stream table; every later start (after a kill or a crash) has them on.
+        string[] firstArgs = options.Backlog ? [.. siloArgs, "--Streams:StartAgents", "false"] : siloArgs;
         for (var i = 0; i < options.Silos; i++)
         {
-            _silos.Add(new ManagedSilo(options.SiloDll, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, siloArgs, Path.Combine(logs, $"silo{i + 1}.log")));
+            _silos.Add(new ManagedSilo(options.SiloDll, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, firstArgs, Path.Combine(logs, $"silo{i + 1}.log")));
         }
 
         try
@@ -53,6 +62,24 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var loadClock = Stopwatch.StartNew();
             var load = LoadRunner.RunAsync(session, workload, ratePerSecond: null, seed: Environment.TickCount, cancellationToken)
                 .ContinueWith(t => { loadClock.Stop(); return t; }, TaskScheduler.Default).Unwrap();
+            long? rowsWhenAgentsStarted = null;
+            if (options.Backlog)
+            {
+                await load;
+                rowsWhenAgentsStarted = await CountAsync(database, "SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service", cancellationToken);
+                foreach (var silo in _silos)
+                {
+                    silo.Arguments = siloArgs;
+                }
+
+                var management = client.GetGrain<IManagementGrain>(0);
+                await RetryAsync(
+                    () => management.SendControlCommandToProvider<PersistentStreamProvider>(OrleansNames.StreamProvider, (int)PersistentStreamProviderCommand.StartAgents),
+                    "starting the pulling agents", cancellationToken);
+                session.Printer.Note($"backlog: {rowsWhenAgentsStarted} stream rows waiting; pulling agents started on every silo");
+            }
+
+            var chaosClock = Stopwatch.StartNew();
             var recoveries = await InjectChaosAsync(database, cancellationToken);
             await load;
 
@@ -67,17 +94,21 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var inspector = new ClusterInspector(client, database, session.ServiceId);
             var report = await inspector.VerifyAsync(workload, options.DrainTimeout, session.Printer.Note, cancellationToken);
             var drained = lastFault.Elapsed.TotalSeconds;
+            var sinceChaosStart = chaosClock.Elapsed.TotalSeconds;
             stopMonitor.Cancel();
             await monitor;
 
             var recoverySeconds = await Task.WhenAll(recoveries);
             var deadLetters = await CountAsync(database, "SELECT count(*) FROM OrleansStreamDeadLetter WHERE ServiceId = @service", cancellationToken);
+            var sequencedDeadLetters = await CountAsync(database, "SELECT count(*) FROM ExactlyOnceDeadLetter WHERE ServiceId = @service", cancellationToken);
             var withinBound = report.Quiescent && drained <= options.DrainBound.TotalSeconds;
             return new ChaosReport(
                 options.Run, report.Mode, options.Silos, report.Sent, report.Unique, _kills, _crashRestarts,
                 options.RestartDatabase ? 1 : 0, fired, Math.Round(loadClock.Elapsed.TotalSeconds, 1), Math.Round(drained, 1),
                 options.DrainBound.TotalSeconds, recoverySeconds, report.Lost, report.Duplicated, report.Ghost, report.Inconsistent,
-                report.Reordered, deadLetters, report.Quiescent, withinBound, report.Ok && withinBound);
+                report.Reordered, deadLetters, sequencedDeadLetters, options.Backlog, rowsWhenAgentsStarted, _rowsAtFirstKill,
+                Math.Round(sinceChaosStart, 1), _frozenSeconds, _zombieExited, report.Quiescent, withinBound,
+                report.Ok && withinBound && deadLetters == 0 && sequencedDeadLetters == 0);
         }
         finally
         {
@@ -89,47 +120,120 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
     private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
         var recoveries = new List<Task<double?>>();
+        var restarts = new List<Task>();
+        if (options.Freeze is { } freeze)
+        {
+            await FreezeOneAsync(database, freeze, cancellationToken);
+        }
+
         for (var kill = 1; kill <= options.Kills; kill++)
         {
             await Task.Delay(options.KillInterval, cancellationToken);
-            // Never kill the last one standing: wait for crashed silos to be back first.
+            // Never kill the last one standing: wait until two silos are up (not dead, not still
+            // starting after an earlier kill), and kill one of them.
             var waited = Stopwatch.StartNew();
-            while (_silos.Count(s => s.IsRunning) < 2 && waited.Elapsed < TimeSpan.FromMinutes(2))
+            List<ManagedSilo> victims;
+            while (true)
             {
+                lock (_restarting)
+                {
+                    victims = _silos.Where(s => s.IsRunning && !_restarting.Contains(s)).ToList();
+                }
+
+                if (victims.Count >= 2 || waited.Elapsed >= TimeSpan.FromMinutes(2))
+                {
+                    break;
+                }
+
                 await Task.Delay(250, cancellationToken);
             }
 
-            var victims = _silos.Where(s => s.IsRunning).ToList();
             if (victims.Count < 2)
             {
-                session.Printer.Note($"kill {kill}: skipped, fewer than two silos running after 2 minutes");
+                session.Printer.Note($"kill {kill}: skipped, fewer than two silos up after 2 minutes");
                 continue;
             }
 
             var victim = victims[_random.Next(victims.Count)];
             var inFlight = await InFlightAsync(database, cancellationToken);
+            if (kill == 1)
+            {
+                _rowsAtFirstKill = await TryCountAsync(database, "SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service", cancellationToken);
+            }
+
             session.Printer.Note($"kill {kill}/{options.Kills}: kill -9 silo on port {victim.SiloPort} (pid {victim.ProcessId}), {inFlight.Count} message(s) in flight");
             victim.KillHard();
             _kills++;
             recoveries.Add(MeasureRecoveryAsync(database, inFlight, cancellationToken));
-            await Task.Delay(options.RestartDelay, cancellationToken);
-            try
-            {
-                await victim.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // It died while starting (a crash fault during recovery): the monitor starts it again.
-                session.Printer.Note($"restart of the silo on port {victim.SiloPort} failed, the monitor retries: {ex.Message}");
-            }
-
+            // Started again in the background: the next kill comes --kill-interval after this one,
+            // however long the start takes on a busy machine.
+            restarts.Add(RestartKilledAsync(victim, cancellationToken));
             if (options.RestartDatabase && kill == Math.Max(1, options.Kills / 2))
             {
                 await RestartDatabaseAsync(cancellationToken);
             }
         }
 
+        await Task.WhenAll(restarts);
         return recoveries;
+    }
+
+    /// <summary>A killed silo is started again on its ports after --restart-delay.</summary>
+    private async Task RestartKilledAsync(ManagedSilo victim, CancellationToken cancellationToken)
+    {
+        lock (_restarting)
+        {
+            _restarting.Add(victim);
+        }
+
+        try
+        {
+            await Task.Delay(options.RestartDelay, cancellationToken);
+            await victim.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // It died while starting (a crash fault during recovery): the monitor starts it again.
+            session.Printer.Note($"restart of the silo on port {victim.SiloPort} failed, the monitor retries: {ex.Message}");
+        }
+        finally
+        {
+            lock (_restarting)
+            {
+                _restarting.Remove(victim);
+            }
+        }
+    }
+
+    /// <summary>
+    /// SIGSTOP of one random silo for <paramref name="freeze"/> (longer than failure detection: the
+    /// others declare it dead and take its queues and grains), then SIGCONT: the zombie wakes up with
+    /// its rows, activations and connections, and learns it was declared dead.
+    /// </summary>
+    private async Task FreezeOneAsync(NpgsqlDataSource database, TimeSpan freeze, CancellationToken cancellationToken)
+    {
+        await Task.Delay(options.KillInterval, cancellationToken);
+        var running = _silos.Where(s => s.IsRunning).ToList();
+        var zombie = running[_random.Next(running.Count)];
+        var pid = zombie.ProcessId;
+        var inFlight = await InFlightAsync(database, cancellationToken);
+        session.Printer.Note($"freeze: SIGSTOP silo on port {zombie.SiloPort} (pid {pid}) for {freeze.TotalSeconds} s, {inFlight.Count} message(s) in flight");
+        zombie.Freeze();
+        await Task.Delay(freeze, cancellationToken);
+        zombie.Thaw();
+        _frozenSeconds = freeze.TotalSeconds;
+        session.Printer.Note($"freeze: SIGCONT silo on port {zombie.SiloPort} (pid {pid})");
+        // Orleans makes a silo that finds itself declared dead stop; the monitor starts it again.
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(60) && zombie.IsRunning && zombie.ProcessId == pid)
+        {
+            await Task.Delay(250, cancellationToken);
+        }
+
+        _zombieExited = !(zombie.IsRunning && zombie.ProcessId == pid);
+        session.Printer.Note(_zombieExited.Value
+            ? $"freeze: the zombie (pid {pid}) exited {watch.Elapsed.TotalSeconds:0.0} s after SIGCONT"
+            : $"freeze: the zombie (pid {pid}) is still running 60 s after SIGCONT");
     }
 
     private async Task RestartDatabaseAsync(CancellationToken cancellationToken)
@@ -161,7 +265,13 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
                 foreach (var silo in _silos.Where(s => !s.IsRunning && s.ProcessId != 0).ToList())
                 {
                     await Task.Delay(options.RestartDelay, cancellationToken);
-                    if (!silo.IsRunning)
+                    bool killedHere;
+                    lock (_restarting)
+                    {
+                        killedHere = _restarting.Contains(silo);
+                    }
+
+                    if (!silo.IsRunning && !killedHere)
                     {
                         _crashRestarts++;
                         session.Printer.Note($"silo on port {silo.SiloPort} died by itself (crash fault): starting it again");
@@ -250,6 +360,18 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
                 session.Printer.Note($"{what} failed, retrying: {ex.Message.Split('\n', 2)[0]}");
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
+        }
+    }
+
+    private async Task<long> TryCountAsync(NpgsqlDataSource database, string sql, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CountAsync(database, sql, cancellationToken);
+        }
+        catch (NpgsqlException)
+        {
+            return -1;
         }
     }
 

@@ -12,6 +12,9 @@ public sealed class ManagedSilo(string siloDll, int siloPort, int gatewayPort, I
 {
     private Process? _process;
 
+    /// <summary>The silo's command line after the ports; a change applies to the next start.</summary>
+    public IReadOnlyList<string> Arguments { get; set; } = args;
+
     public int SiloPort => siloPort;
 
     public int ProcessId => _process?.Id ?? 0;
@@ -23,7 +26,7 @@ public sealed class ManagedSilo(string siloDll, int siloPort, int gatewayPort, I
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(siloDll);
-        foreach (var arg in new[] { "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}" }.Concat(args))
+        foreach (var arg in new[] { "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}" }.Concat(Arguments))
         {
             info.ArgumentList.Add(arg);
         }
@@ -66,6 +69,24 @@ public sealed class ManagedSilo(string siloDll, int siloPort, int gatewayPort, I
         {
             _ = SysKill(process.Id, 9);
             process.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>SIGSTOP: the process is frozen (a zombie: no heartbeats, no polling, its leases and sockets kept).</summary>
+    public void Freeze()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            _ = SysKill(process.Id, 19);
+        }
+    }
+
+    /// <summary>SIGCONT: a frozen process runs again from where it stopped.</summary>
+    public void Thaw()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            _ = SysKill(process.Id, 18);
         }
     }
 

@@ -26,9 +26,11 @@ public static class ChaosCommand
         var run = new Option<string?>("--run") { Description = "Run name; also the cluster id of the silos started. Default: chaos-<time>." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the cluster to drain after the last fault. Default: 300.", DefaultValueFactory = _ => 300 };
         var bound = new Option<int>("--drain-bound") { Description = "The run fails if draining after the last fault takes longer (seconds). Default: 180.", DefaultValueFactory = _ => 180 };
+        var backlog = new Option<bool>("--backlog") { Description = "Build a backlog first: the silos start with their pulling agents stopped, the whole load is published, then the agents start on every silo at once and the kills begin (silos started again run with agents on)." };
+        var freeze = new Option<double?>("--freeze") { Description = "Freeze one random silo with SIGSTOP for this many seconds, once, before the kills (after --kill-interval), then SIGCONT it: a zombie." };
         var command = new Command("chaos", "Start silo processes, run a load while killing silos with kill -9 (and optionally restarting PostgreSQL), then verify.")
         {
-            silos, orders, items, duplicates, mode, kills, interval, restartDelay, faults, restartDb, restartDbCommand, siloDll, basePort, run, timeout, bound, removes,
+            silos, orders, items, duplicates, mode, kills, interval, restartDelay, faults, restartDb, restartDbCommand, siloDll, basePort, run, timeout, bound, removes, backlog, freeze,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,6 +51,11 @@ public static class ChaosCommand
                 throw new UsageException("--kill-interval must be 0.1 to 3600 s and --restart-delay 0 to 3600 s");
             }
 
+            if (parse.GetValue(freeze) is { } f && (f < 1 || f > 3600))
+            {
+                throw new UsageException("--freeze must be 1 to 3600 s");
+            }
+
             var dll = parse.GetValue(siloDll) ?? RepoPaths.BuiltSiloDll();
             if (!File.Exists(dll))
             {
@@ -60,7 +67,8 @@ public static class ChaosCommand
                 parse.GetValue(kills), TimeSpan.FromSeconds(parse.GetValue(interval)), TimeSpan.FromSeconds(parse.GetValue(restartDelay)),
                 (parse.GetValue(faults) ?? []).Select(Arguments.ParseFaultRule).ToList(), parse.GetValue(restartDb),
                 parse.GetValue(restartDbCommand) ?? RepoPaths.DefaultDatabaseRestartCommand(), dll, parse.GetValue(basePort), name,
-                TimeSpan.FromSeconds(parse.GetValue(timeout)), TimeSpan.FromSeconds(parse.GetValue(bound)), parse.GetValue(removes));
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), TimeSpan.FromSeconds(parse.GetValue(bound)), parse.GetValue(removes),
+                parse.GetValue(backlog), parse.GetValue(freeze) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             if (options.RestartDatabase && options.DatabaseRestartCommand is null)
             {
                 throw new UsageException("--restart-db needs --db-restart-command (scripts/pg.sh was not found)");
@@ -88,10 +96,22 @@ public static class ChaosCommand
         table.AddRow("faults fired (as reported by live silos)", $"{r.FaultsFired}");
         table.AddRow("PostgreSQL restarts", $"{r.DatabaseRestarts}");
         table.AddRow("load duration", $"{r.LoadSeconds} s");
+        if (r.Backlog)
+        {
+            table.AddRow("backlog: stream rows waiting when the agents started", $"{r.StreamRowsWhenAgentsStarted}");
+        }
+
+        table.AddRow("stream rows waiting at the first kill", r.StreamRowsAtFirstKill < 0 ? "-" : $"{r.StreamRowsAtFirstKill}");
+        if (r.FrozenSeconds is { } frozen)
+        {
+            table.AddRow("zombie: frozen (SIGSTOP) then SIGCONT", $"{frozen} s; exited by itself after waking: {(r.ZombieExitedByItself == true ? "yes" : "no")}");
+        }
+
+        table.AddRow("time to quiescence from the start of the chaos", $"{r.SecondsFromChaosStartToQuiescence} s");
         table.AddRow("per kill: s until all in flight at the kill were processed", string.Join(", ", r.RecoverySecondsPerKill.Select(s => s is null ? "-" : $"{s} s")));
         table.AddRow("time to quiescence after last fault", $"{r.SecondsToQuiescenceAfterLastFault} s (bound {r.DrainBoundSeconds} s)");
         table.AddRow("lost / duplicated / ghost / inconsistent / reordered", $"{r.Lost} / {r.Duplicated} / {r.Ghost} / {r.Inconsistent} / {r.Reordered}");
-        table.AddRow("stream dead letters", $"{r.StreamDeadLetters}");
+        table.AddRow("dead letters: stream / sequenced", $"{r.StreamDeadLetters} / {r.SequencedDeadLetters}");
         table.AddRow("verdict", r.Ok ? "[green]OK[/]" : "[red]FAILED[/]");
         console.Write(table);
     }

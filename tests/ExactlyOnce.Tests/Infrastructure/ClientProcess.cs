@@ -6,6 +6,9 @@ namespace ExactlyOnce.Tests.Infrastructure;
 /// <summary>Runs the client program as a user would, configured through environment variables.</summary>
 public sealed class ClientProcess(string connectionString, string clusterId)
 {
+    /// <summary>How long a command may run before it is killed. Default: 5 minutes.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public JsonElement Json => JsonDocument.Parse(Stdout).RootElement;
@@ -50,7 +53,7 @@ public sealed class ClientProcess(string connectionString, string clusterId)
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var timeout = new CancellationTokenSource(Timeout);
         try
         {
             await process.WaitForExitAsync(timeout.Token);

@@ -258,7 +258,7 @@ $fn$;
 --   - if the lowest available row is a suspect, only it is returned, and it is marked Isolated;
 --   - otherwise only the rows below the first available suspect are returned;
 --   - while an isolated row of the queue is in flight, nothing of the queue is returned;
---   - an isolated row abandoned again is moved to the dead letters ('killed its silo').
+--   - an isolated row abandoned twice more (5 abandons in all) is moved to the dead letters ('killed its silo').
 -- Nothing is excluded or dead-lettered for its deliveries or failures: p_max_attempts is
 -- accepted (the provider binds it) and ignored, as is p_removal_timeout (dead letters are kept).
 CREATE OR REPLACE FUNCTION orleans_stream_dequeue(
@@ -350,10 +350,14 @@ BEGIN
          LIMIT GREATEST(p_max_count, 0)
            FOR UPDATE SKIP LOCKED
     LOOP
-        IF r.Isolated AND r.abandoned_now THEN
+        -- Two abandons while delivered alone (the 4th and 5th in all), not one: when every silo
+        -- dies at once (a database crash or outage), the row a queue was delivering alone at that
+        -- moment is abandoned without being guilty; the soak dead-lettered 16 innocent rows that way
+        -- with a single one. A real killer costs one more silo death.
+        IF r.Isolated AND r.abandoned_now AND r.Abandoned + 1 >= 5 THEN
             PERFORM orleans_stream_bury(
                 p_service_id, p_provider_id, p_queue_id, ARRAY[r.MessageId], 1,
-                format('killed its silo: abandoned %s times, the last time while delivered alone',
+                format('killed its silo: abandoned %s times, the last 2 while delivered alone',
                        r.Abandoned + 1));
             CONTINUE;
         END IF;

@@ -63,7 +63,10 @@ public sealed class When_a_message_kills_every_silo_it_reaches(ITestOutputHelper
 
             output.WriteLine($"dead-lettered after {clock.Elapsed.TotalSeconds:0.0} s and {deaths} silo deaths");
             Assert.True(deadLetters > 0, $"the killer was not dead-lettered within 6 minutes ({deaths} silo deaths)");
-            Assert.InRange(deaths, 3, 6);
+            // Only the death of the silo whose agent holds the row counts as an abandon (5 are needed:
+            // 3 make it a suspect, 2 more while it is delivered alone). The grain it kills may live on
+            // another silo, whose death the row cannot see, so the total varies from run to run.
+            Assert.True(deaths >= 5, $"dead-lettered after only {deaths} silo deaths");
 
             var loaded = await load;
             Assert.True(loaded.ExitCode == 0, loaded.ToString());
@@ -84,7 +87,7 @@ public sealed class When_a_message_kills_every_silo_it_reaches(ITestOutputHelper
             var stream = list.GetProperty("stream").EnumerateArray().ToList();
             var letter = Assert.Single(stream);
             Assert.Equal(killer, letter.GetProperty("messageId").GetGuid());
-            Assert.StartsWith("killed its silo", letter.GetProperty("reason").GetString());
+            Assert.Equal("killed its silo: abandoned 5 times, the last 2 while delivered alone", letter.GetProperty("reason").GetString());
             Assert.Empty(list.GetProperty("sequenced").EnumerateArray());
         }
         finally

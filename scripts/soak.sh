@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The soak of docs/chaos.md, on the default silo settings, on a PostgreSQL of its own:
-#   - `client chaos`: 100 orders x 500 adds (10 % re-sent), 3 silos, kill -9 of a random silo every
+#   - `client chaos`: 100 orders x 500 adds (10 % re-sent), 3 silos, first one silo frozen with
+#     SIGSTOP for FREEZE seconds (a zombie that wakes up later), then kill -9 of a random silo every
 #     15 s (20 kills), rare crash faults after commit;
-#   - meanwhile, from outside the runner, in this order: one silo frozen with SIGSTOP for FREEZE
-#     seconds (a zombie that wakes up later), one immediate PostgreSQL restart (a database crash),
-#     and PostgreSQL stopped for DB_STOP seconds.
+#   - meanwhile, from outside the runner: one immediate PostgreSQL restart (a database crash), and
+#     PostgreSQL stopped for DB_STOP seconds.
 # Usage: scripts/soak.sh [extra chaos options]   (the client's verdict goes to .runs/soak/<run>.json)
-# Environment: SOAK_PG_PORT (55434), FREEZE_AT (240 s after the start), FREEZE (60),
-#              DB_CRASH_AT (60 s after the freeze ended), DB_STOP_AT (120 s after the crash), DB_STOP (120).
+# Environment: SOAK_PG_PORT (55434), FREEZE (60), DB_CRASH_AT (360 s after the start),
+#              DB_STOP_AT (120 s after the crash), DB_STOP (120).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -26,22 +26,11 @@ log() { echo "soak $(date +%T): $*" | tee -a "$out/$run.events"; }
 
 log "run $run on $connection"
 dotnet "$client_dll" chaos --orders 100 --items 500 --duplicates 0.1 --kills 20 --kill-interval 15 --restart-delay 2 \
-  --fault after-commit=0.0002:crash --run "$run" --timeout 1800 --drain-bound 900 --json "$@" \
+  --fault after-commit=0.0002:crash --freeze "${FREEZE:-60}" --run "$run" --timeout 1800 --drain-bound 900 --json "$@" \
   >"$out/$run.json" 2>"$out/$run.stderr" &
 chaos=$!
 
-sleep "${FREEZE_AT:-240}"
-victim="$(pgrep -f "ExactlyOnce.Silo.dll.*--cluster-id $run" | shuf -n 1 || true)"
-if [[ -n "$victim" ]]; then
-  log "SIGSTOP silo pid $victim for ${FREEZE:-60} s"
-  kill -STOP "$victim" || true
-  sleep "${FREEZE:-60}"
-  kill -CONT "$victim" 2>/dev/null && log "SIGCONT pid $victim: the zombie wakes up" || log "pid $victim was killed while frozen"
-else
-  log "no silo found to freeze"
-fi
-
-sleep "${DB_CRASH_AT:-60}"
+sleep "${DB_CRASH_AT:-360}"
 log "PostgreSQL restarted in immediate mode (a crash)"
 PG_RESTART_MODE=immediate scripts/pg.sh restart >/dev/null
 

@@ -70,9 +70,9 @@ public sealed partial class MessageProcessor<TData>
         var appliedBefore = _inboxIndex.Contains(message.MessageId);
         var reason = appliedBefore ? null
             : message is SequenceTombstone tombstone ? $"tombstone applied: {message.ProducerId} #{message.Sequence} discarded ({tombstone.Reason})"
-            : discardReason ?? _handler.Validate(message);
+            : discardReason ?? Validate(message);
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = reason is null && !appliedBefore ? _handler.Handle(_clone(_store.State.Data), message, outgoing) : null;
+        var newData = reason is null && !appliedBefore ? Handle(message, outgoing) : null;
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
         if (reason is not null)
         {

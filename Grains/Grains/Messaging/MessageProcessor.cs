@@ -164,7 +164,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
 
     private async Task<ProcessOutcome> ProcessUnsequencedAsync(IMessage message)
     {
-        if (_handler.Validate(message) is { } reason)
+        if (Validate(message) is { } reason)
         {
             await _handler.RejectAsync(message, reason);
             return ProcessOutcome.Rejected;
@@ -229,7 +229,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
 
         // 3. Handle: a pure function of the committed state and the message.
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = _handler.Handle(_clone(_store.State.Data), message, outgoing);
+        var newData = Handle(message, outgoing);
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
 
         // Expired ids go before the bound is checked (dropping them in memory only anticipates the
@@ -301,7 +301,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     private async Task<ProcessOutcome> HandleCommitAndPublishAsync(IMessage message, bool recordInInbox)
     {
         var outgoing = new OutgoingMessages(_component, message);
-        var newData = _handler.Handle(_clone(_store.State.Data), message, outgoing);
+        var newData = Handle(message, outgoing);
         Faults.At(FaultPoints.BeforeCommit, _component, message.MessageId);
         await CommitAsync(message.MessageId, () =>
         {
@@ -324,6 +324,32 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
         return ProcessOutcome.Applied;
+    }
+
+    /// <summary>The component's validation; what it throws is marked as the handler's (see <see cref="HandlerFailedException"/>).</summary>
+    private string? Validate(IMessage message)
+    {
+        try
+        {
+            return _handler.Validate(message);
+        }
+        catch (Exception ex) when (!RecoverabilityPolicy.IsFatal(ex))
+        {
+            throw new HandlerFailedException(_component, ex);
+        }
+    }
+
+    /// <summary>The component's handler on a copy of the committed data; what it throws is marked as the handler's.</summary>
+    private TData Handle(IMessage message, OutgoingMessages outgoing)
+    {
+        try
+        {
+            return _handler.Handle(_clone(_store.State.Data), message, outgoing);
+        }
+        catch (Exception ex) when (!RecoverabilityPolicy.IsFatal(ex))
+        {
+            throw new HandlerFailedException(_component, ex);
+        }
     }
 
     /// <summary>

@@ -98,6 +98,14 @@ public sealed class PoisonFaultException(string point, string component, Guid me
     public string Point { get; } = point;
 }
 
+/// <summary>
+/// The component's own code (its <c>Validate</c> or <c>Handle</c>) threw <see cref="Exception.InnerException"/>.
+/// Only such failures can be the handler's; anything else that fails before the commit (a reminder,
+/// the incarnation counter, the parking table) is infrastructure.
+/// </summary>
+public sealed class HandlerFailedException(string component, Exception inner)
+    : Exception($"{component}: the handler threw {inner.GetType().Name}: {inner.Message}", inner);
+
 /// <summary>Wakes the component at a due time (a grain timer), for a delayed retry; the recovery reminder is the durable backstop.</summary>
 public interface IRetryTimer
 {

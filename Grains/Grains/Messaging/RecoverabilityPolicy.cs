@@ -164,13 +164,20 @@ public sealed class RecoverabilityPolicy(RecoverabilityOptions options)
     public static bool IsFatal(Exception exception) => exception is OutOfMemoryException or InsufficientExecutionStackException;
 
     /// <summary>
-    /// Transient when the exception, or any exception inside it, is an infrastructure failure: state
-    /// writes and fencing, database and socket I/O, timeouts and cancellation, an unreachable or
-    /// stopping silo, the fallback inbox being full, the <c>throw</c> fault, or a configured type.
-    /// Everything else came from the handler.
+    /// A handler failure only when the component's own code threw (<see cref="HandlerFailedException"/>)
+    /// something that is not an infrastructure failure, or for the <c>poison</c> fault. Infrastructure
+    /// failures are state writes and fencing, database and socket I/O, timeouts and cancellation, an
+    /// unreachable or stopping silo, the fallback inbox being full, the <c>throw</c> fault, a configured
+    /// type, or any of these inside the exception. Whatever fails outside the component's code (a
+    /// reminder registration, the incarnation counter, a dead-letter write) is infrastructure whatever
+    /// its type: a remote database error may even arrive as a serialization error.
     /// </summary>
-    public FailureKind Classify(Exception exception) =>
-        Chain(exception).Any(IsTransient) ? FailureKind.Transient : FailureKind.Handler;
+    public FailureKind Classify(Exception exception) => exception switch
+    {
+        PoisonFaultException => FailureKind.Handler,
+        HandlerFailedException handler => Chain(handler.InnerException!).Any(IsTransient) ? FailureKind.Transient : FailureKind.Handler,
+        _ => FailureKind.Transient,
+    };
 
     private bool IsTransient(Exception e) =>
         e is StateWriteFailedException or DbException or IOException or SocketException
@@ -190,7 +197,8 @@ public sealed class RecoverabilityPolicy(RecoverabilityOptions options)
         return ticks >= cap.Ticks ? cap : TimeSpan.FromTicks((long)ticks);
     }
 
-    private static string Describe(Exception exception) => $"{exception.GetType().Name}: {exception.Message}";
+    private static string Describe(Exception exception) =>
+        exception is HandlerFailedException { InnerException: { } inner } ? $"{inner.GetType().Name}: {inner.Message}" : $"{exception.GetType().Name}: {exception.Message}";
 
     /// <summary>The exception and everything inside it (inner exceptions, aggregated ones).</summary>
     private static IEnumerable<Exception> Chain(Exception exception)

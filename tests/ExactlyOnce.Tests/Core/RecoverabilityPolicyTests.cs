@@ -27,10 +27,25 @@ public sealed class RecoverabilityPolicyTests
         new AggregateException(new ArgumentException("x"), new IOException("y")),
     ];
 
+    private static HandlerFailedException InHandler(Exception inner) => new("order", inner);
+
+    [Fact]
+    public void Should_count_only_what_the_handler_threw_as_a_handler_failure()
+    {
+        // A database error raised on another silo may reach the caller as a serialization error: outside
+        // the handler's code, whatever fails is infrastructure.
+        var remote = new InvalidOperationException("Could not find a codec for type Npgsql.NpgsqlException.");
+        Assert.Equal(FailureKind.Transient, Defaults.Classify(remote));
+        Assert.Equal(FailureKind.Handler, Defaults.Classify(InHandler(remote)));
+        Assert.Equal(FailureKind.Transient, Defaults.Classify(InHandler(new TimeoutException("the handler's own call timed out"))));
+        Assert.Equal("InvalidOperationException: bug (failed 6 times)", Decide(InHandler(new InvalidOperationException("bug")), 6).Reason);
+    }
+
     [Theory]
     [MemberData(nameof(TransientFailures))]
     public void Should_retry_infrastructure_failures_forever_with_capped_backoff_and_never_dead_letter_them(Exception failure)
     {
+        Assert.Equal(FailureKind.Transient, Defaults.Classify(InHandler(failure)));
         Assert.Equal(FailureKind.Transient, Defaults.Classify(failure));
         Assert.Equal(RetryAction.RetryNow, Decide(failure, 1).Action);
         Assert.Equal(RetryAction.RetryNow, Decide(failure, 2).Action);
@@ -44,7 +59,7 @@ public sealed class RecoverabilityPolicyTests
     [Fact]
     public void Should_retry_a_handler_failure_at_once_then_after_growing_delays_then_dead_letter_it()
     {
-        var bug = new InvalidOperationException("handler bug");
+        var bug = new HandlerFailedException("order", new InvalidOperationException("handler bug"));
 
         var decisions = Enumerable.Range(1, 6).Select(n => Decide(bug, n)).ToList();
 
@@ -90,16 +105,17 @@ public sealed class RecoverabilityPolicyTests
             TransientExceptionTypes = [typeof(KeyNotFoundException).FullName!],
         });
 
-        Assert.Equal(RetryAction.Discard, Decide(new FormatException("bad"), 1, policy: policy).Action);
-        Assert.Equal(FailureKind.Transient, policy.Classify(new KeyNotFoundException("not yet")));
-        Assert.Equal(RetryAction.RetryLater, Decide(new KeyNotFoundException("not yet"), 500, policy: policy).Action);
+        Assert.Equal(RetryAction.Discard, Decide(InHandler(new FormatException("bad")), 1, policy: policy).Action);
+        Assert.Equal(FailureKind.Transient, policy.Classify(InHandler(new KeyNotFoundException("not yet"))));
+        Assert.Equal(RetryAction.RetryLater, Decide(InHandler(new KeyNotFoundException("not yet")), 500, policy: policy).Action);
+        Assert.Equal(FailureKind.Handler, Defaults.Classify(InHandler(new KeyNotFoundException("not yet"))));
     }
 
     [Fact]
     public void Should_go_straight_to_delays_without_immediate_retries_and_to_the_dead_letters_without_delayed_ones()
     {
         var policy = new RecoverabilityPolicy(new RecoverabilityOptions { ImmediateRetries = 0, DelayedRetries = 0 });
-        var bug = new ArgumentException("bug");
+        var bug = InHandler(new ArgumentException("bug"));
 
         Assert.Equal(RetryAction.DeadLetter, Decide(bug, 1, policy: policy).Action);
         Assert.Equal(RetryAction.RetryLater, Decide(new TimeoutException(), 1, policy: policy).Action);

@@ -136,14 +136,14 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
         var first = Add(1);
         var second = Add(2, Filling.Mushrooms);
         await order.DeliverAsync(second);
-        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new InvalidOperationException("handler bug") : null;
+        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new PoisonFaultException(point, "order", id) : null;
 
         Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first));
 
         // Tried three times at once (two immediate retries), then kept for its first delayed retry.
         var held = Assert.Single(order.Store.Persisted.Producers[Client].Held);
         Assert.Equal((2L, 3), (held.Sequence, held.Failures));
-        Assert.Equal("InvalidOperationException: handler bug", held.LastError);
+        Assert.StartsWith("PoisonFaultException: simulated handler bug", held.LastError);
         Assert.Equal(_clock.Now.UtcDateTime + TimeSpan.FromSeconds(5), held.DueUtc);
         Assert.Equal(held.DueUtc, order.RetryTimer.Due);
         Assert.True(order.Reminder.Registered); // the durable backstop of the timer
@@ -165,7 +165,7 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
         var (first, second, third) = (Add(1), Add(2, Filling.Mushrooms), Add(3, Filling.Strawberry));
         await order.DeliverAsync(second);
         await order.DeliverAsync(third);
-        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new InvalidOperationException("handler bug") : null;
+        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == second.MessageId ? new PoisonFaultException(point, "order", id) : null;
 
         Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(first)); // failure 1 of #2: delayed
         await order.RetryDueAsync();                                            // failure 2: given up

@@ -25,10 +25,7 @@ public sealed class When_a_silo_loses_its_database(ITestOutputHelper output)
         proxy.Cut();
         // Let the silo notice: its next membership / stream / storage calls fail against the cut proxy.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        var clock = Stopwatch.StartNew();
-        var exited = await silo.TerminateAsync(ShutdownTimeout + Slack);
-        var took = clock.Elapsed;
-        output.WriteLine($"database cut: exited {exited} after {took.TotalSeconds:F1} s, code {(exited ? silo.ExitCode : null)}");
+        var (exited, took) = await TerminateTimedAsync(silo, ShutdownTimeout + Slack, "database cut");
 
         Assert.True(exited, $"still running {took.TotalSeconds:F1} s after SIGTERM (shutdown timeout {ShutdownTimeout.TotalSeconds} s)\n{silo.Output}");
         Assert.True(took < ShutdownTimeout + Slack, $"exited after {took.TotalSeconds:F1} s");
@@ -49,10 +46,7 @@ public sealed class When_a_silo_loses_its_database(ITestOutputHelper output)
         silo.Terminate();
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.False(silo.HasExited, $"exited on the first SIGTERM already\n{silo.Output}");
-        var clock = Stopwatch.StartNew();
-        var exited = await silo.TerminateAsync(TimeSpan.FromSeconds(5));
-        var took = clock.Elapsed;
-        output.WriteLine($"second SIGTERM: exited {exited} after {took.TotalSeconds:F1} s, code {(exited ? silo.ExitCode : null)}");
+        var (exited, took) = await TerminateTimedAsync(silo, TimeSpan.FromSeconds(5), "second SIGTERM");
 
         Assert.True(exited, $"still running {took.TotalSeconds:F1} s after the second SIGTERM\n{silo.Output}");
         Assert.NotEqual(0, silo.ExitCode);
@@ -68,16 +62,23 @@ public sealed class When_a_silo_loses_its_database(ITestOutputHelper output)
         await using var silo = StartSilo(connectionString);
         await silo.WaitStartedAsync(TimeSpan.FromSeconds(60));
 
-        var clock = Stopwatch.StartNew();
-        var exited = await silo.TerminateAsync(ShutdownTimeout + Slack);
-        var took = clock.Elapsed;
-        output.WriteLine($"database reachable: exited {exited} after {took.TotalSeconds:F1} s, code {(exited ? silo.ExitCode : null)}");
+        var (exited, took) = await TerminateTimedAsync(silo, ShutdownTimeout + Slack, "database reachable");
 
         Assert.True(exited, $"still running {took.TotalSeconds:F1} s after SIGTERM\n{silo.Output}");
         Assert.True(silo.ExitCode == 0, $"exit code {silo.ExitCode} after {took.TotalSeconds:F1} s\n{silo.Output}");
         Assert.DoesNotContain("did not finish", silo.Output);
         var status = await db.ScalarAsync<int>($"SELECT status FROM orleansmembership WHERE port = {silo.SiloPort}");
         Assert.Equal(6, status);
+    }
+
+    /// <summary>Sends SIGTERM and waits up to <paramref name="timeout"/>; logs and returns whether it exited and how long it took.</summary>
+    private async Task<(bool Exited, TimeSpan Took)> TerminateTimedAsync(SiloProcess silo, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        var exited = await silo.TerminateAsync(timeout);
+        var took = clock.Elapsed;
+        output.WriteLine($"{what}: exited {exited} after {took.TotalSeconds:F1} s, code {(exited ? silo.ExitCode : null)}");
+        return (exited, took);
     }
 
     private static SiloProcess StartSilo(string connectionString) =>

@@ -35,11 +35,15 @@ CREATE TABLE IF NOT EXISTS OrleansStreamMessage
 --               dequeue found the claim of another session still recorded after its lease ran out.
 --   ClaimedBy - application_name of the session that holds the row in flight; NULL when nobody
 --               does (new, released or failed). While it is set, ModifiedOn is the claim time.
---   Isolated  - the row was handed out alone as a suspect (Abandoned >= 3).
+--   Isolated  - the row has been handed out as a suspect (Abandoned >= 3), in a probe: a group of
+--               suspects only, with nothing else of the queue in flight.
+--   Probed    - abandons while in a probe. The next probe of the row holds at most 8 >> Probed
+--               suspects (8, 4, 2, 1, 1): each abandon halves the group the row is in.
 ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Failures  integer NOT NULL DEFAULT 0;
 ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Abandoned integer NOT NULL DEFAULT 0;
 ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS ClaimedBy text    NULL;
 ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Isolated  boolean NOT NULL DEFAULT false;
+ALTER TABLE OrleansStreamMessage ADD COLUMN IF NOT EXISTS Probed    integer NOT NULL DEFAULT 0;
 
 -- Serves the check every dequeue makes: is an isolated suspect of this queue in flight?
 CREATE INDEX IF NOT EXISTS OrleansStreamMessage_Isolated
@@ -71,6 +75,7 @@ ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Failures  integer N
 ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Abandoned integer NOT NULL DEFAULT 0;
 ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS ClaimedBy text    NULL;
 ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Isolated  boolean NOT NULL DEFAULT false;
+ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Probed    integer NOT NULL DEFAULT 0;
 ALTER TABLE OrleansStreamDeadLetter ADD COLUMN IF NOT EXISTS Reason    text    NULL;
 
 -- Dead letters are no longer purged: the RemoveOn index served the purge, and letters written
@@ -91,14 +96,15 @@ CREATE TABLE IF NOT EXISTS OrleansStreamEviction
 );
 
 -- Moves the given live messages of one queue to the dead letters with p_reason, adding
--- p_abandoned_extra to their Abandoned count (1 when this move is itself an abandonment), and
--- returns how many moved. The caller has locked the rows.
+-- p_abandoned_extra to their Abandoned count and p_probed_extra to Probed (1 when this move is
+-- itself an abandonment), and returns how many moved. The caller has locked the rows.
 CREATE OR REPLACE FUNCTION orleans_stream_bury(
     p_service_id      text,
     p_provider_id     text,
     p_queue_id        text,
     p_message_ids     bigint[],
     p_abandoned_extra integer,
+    p_probed_extra    integer,
     p_reason          text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -115,14 +121,16 @@ BEGIN
            AND m.MessageId = ANY (p_message_ids)
         RETURNING m.ServiceId, m.ProviderId, m.QueueId, m.MessageId, m.Dequeued, m.VisibleOn,
                   m.ExpiresOn, m.CreatedOn, m.ModifiedOn, m.Payload, m.Failures,
-                  m.Abandoned + p_abandoned_extra AS Abandoned, m.ClaimedBy, m.Isolated
+                  m.Abandoned + p_abandoned_extra AS Abandoned, m.ClaimedBy, m.Isolated,
+                  m.Probed + p_probed_extra AS Probed
     )
     INSERT INTO OrleansStreamDeadLetter AS l
         (ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
-         ModifiedOn, DeadOn, RemoveOn, Payload, Failures, Abandoned, ClaimedBy, Isolated, Reason)
+         ModifiedOn, DeadOn, RemoveOn, Payload, Failures, Abandoned, ClaimedBy, Isolated, Probed,
+         Reason)
     SELECT ServiceId, ProviderId, QueueId, MessageId, Dequeued, VisibleOn, ExpiresOn, CreatedOn,
            ModifiedOn, v_now, 'infinity', Payload, Failures, Abandoned, ClaimedBy, Isolated,
-           p_reason
+           Probed, p_reason
       FROM moved
     -- Ids are unique, so a conflict only follows a manual replay that reused an id: keep the
     -- latest copy rather than fail and leave the message live.
@@ -133,7 +141,7 @@ BEGIN
            RemoveOn = EXCLUDED.RemoveOn, Payload = EXCLUDED.Payload,
            Failures = EXCLUDED.Failures, Abandoned = EXCLUDED.Abandoned,
            ClaimedBy = EXCLUDED.ClaimedBy, Isolated = EXCLUDED.Isolated,
-           Reason = EXCLUDED.Reason;
+           Probed = EXCLUDED.Probed, Reason = EXCLUDED.Reason;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END
@@ -172,7 +180,7 @@ BEGIN
              LIMIT GREATEST(p_max_count, 0)
                FOR UPDATE SKIP LOCKED
            ) AS d;
-    RETURN orleans_stream_bury(p_service_id, p_provider_id, p_queue_id, v_ids, 0, 'expired');
+    RETURN orleans_stream_bury(p_service_id, p_provider_id, p_queue_id, v_ids, 0, 0, 'expired');
 END
 $fn$;
 
@@ -253,12 +261,20 @@ $fn$;
 -- (Abandoned + 1) only when the claimant changed or either is unknown (''): the same live silo
 -- re-reading its own expired row only had a slow cache.
 --
--- Suspects (Abandoned >= 3, counting this pick) are handed out alone, since a message that
+-- Suspects (Abandoned >= 3, counting this pick) are handed out in probes, since a message that
 -- kills the silo delivering it takes the other rows of the batch down with it:
---   - if the lowest available row is a suspect, only it is returned, and it is marked Isolated;
---   - otherwise only the rows below the first available suspect are returned;
---   - while an isolated row of the queue is in flight, nothing of the queue is returned;
---   - an isolated row abandoned twice more (5 abandons in all) is moved to the dead letters ('killed its silo').
+--   - a probe is a group of consecutive suspects only, marked Isolated; while one is in flight,
+--     nothing else of the queue is returned, so a silo that dies with it abandons only the probe;
+--   - a suspect's probe holds at most 8 >> Probed rows: 8 at first, and every abandon while in a
+--     probe (Probed + 1) halves the group, so a killer is cornered in 3 deaths (8, 4, 2, 1) while
+--     the innocent rows of its groups are delivered and confirmed on the way;
+--   - if the lowest available row is no suspect, only the rows below the first suspect are
+--     returned;
+--   - a row abandoned in a probe 5 times (the last 2 while delivered alone; 8 abandons in all) is
+--     moved to the dead letters ('killed its silo'). An innocent row gets there only if 5 probes
+--     it was in were each cut short by a silo death that had nothing to do with it, where one
+--     suspect delivered alone twice was buried by 2 such coincidences (soak 2: 2 rows of 50,000
+--     under kills every 15 s).
 -- Nothing is excluded or dead-lettered for its deliveries or failures: p_max_attempts is
 -- accepted (the provider binds it) and ignored, as is p_removal_timeout (dead letters are kept).
 CREATE OR REPLACE FUNCTION orleans_stream_dequeue(
@@ -289,7 +305,9 @@ DECLARE
     v_me      text := coalesce(current_setting('application_name', true), '');
     v_evict   boolean := false;
     v_ids     bigint[] := '{}';
-    v_isolate boolean := false;
+    v_group   integer := 0;  -- size of the probe being handed out; 0: no suspect in this batch
+    v_probed  integer;
+    v_suspect boolean;
     r         record;
 BEGIN
     -- Win the housekeeping pass for this interval, or skip it. A plain read first, so the
@@ -327,7 +345,7 @@ BEGIN
                                             p_visibility_timeout, p_eviction_interval);
     END IF;
 
-    -- An isolated suspect in flight holds the whole queue back.
+    -- A probe in flight holds the whole queue back.
     PERFORM 1
        FROM OrleansStreamMessage AS m
       WHERE m.ServiceId = p_service_id AND m.ProviderId = p_provider_id
@@ -338,7 +356,7 @@ BEGIN
     END IF;
 
     FOR r IN
-        SELECT m.MessageId, m.Abandoned, m.Isolated,
+        SELECT m.MessageId, m.Abandoned, m.Isolated, m.Probed,
                (m.ClaimedBy IS NOT NULL AND (v_me = '' OR m.ClaimedBy <> v_me)) AS abandoned_now
           FROM OrleansStreamMessage AS m
          WHERE m.ServiceId = p_service_id
@@ -350,22 +368,21 @@ BEGIN
          LIMIT GREATEST(p_max_count, 0)
            FOR UPDATE SKIP LOCKED
     LOOP
-        -- Two abandons while delivered alone (the 4th and 5th in all), not one: when every silo
-        -- dies at once (a database crash or outage), the row a queue was delivering alone at that
-        -- moment is abandoned without being guilty; the soak dead-lettered 16 innocent rows that way
-        -- with a single one. A real killer costs one more silo death.
-        IF r.Isolated AND r.abandoned_now AND r.Abandoned + 1 >= 5 THEN
+        v_probed := r.Probed + (r.Isolated AND r.abandoned_now)::integer;
+        IF v_probed >= 5 THEN
             PERFORM orleans_stream_bury(
-                p_service_id, p_provider_id, p_queue_id, ARRAY[r.MessageId], 1,
-                format('killed its silo: abandoned %s times, the last 2 while delivered alone',
-                       r.Abandoned + 1));
+                p_service_id, p_provider_id, p_queue_id, ARRAY[r.MessageId], 1, 1,
+                format('killed its silo: abandoned %s times, the last %s in suspect groups of 8, 4, 2, 1 and 1',
+                       r.Abandoned + 1, v_probed));
             CONTINUE;
         END IF;
-        IF r.Abandoned + r.abandoned_now::integer >= 3 THEN
-            IF cardinality(v_ids) = 0 THEN
-                v_ids := ARRAY[r.MessageId];
-                v_isolate := true;
+        v_suspect := r.Abandoned + r.abandoned_now::integer >= 3;
+        IF v_group = 0 THEN
+            IF v_suspect THEN
+                EXIT WHEN cardinality(v_ids) > 0;  -- the rows below the suspect go first
+                v_group := GREATEST(1, 8 >> v_probed);
             END IF;
+        ELSIF NOT v_suspect OR cardinality(v_ids) >= v_group THEN
             EXIT;
         END IF;
         v_ids := v_ids || r.MessageId;
@@ -382,7 +399,11 @@ BEGIN
            Abandoned = m.Abandoned
                        + CASE WHEN m.ClaimedBy IS NOT NULL AND (v_me = '' OR m.ClaimedBy <> v_me)
                               THEN 1 ELSE 0 END,
-           Isolated = m.Isolated OR v_isolate,
+           Probed = m.Probed
+                    + CASE WHEN m.Isolated AND m.ClaimedBy IS NOT NULL
+                                AND (v_me = '' OR m.ClaimedBy <> v_me)
+                           THEN 1 ELSE 0 END,
+           Isolated = m.Isolated OR v_group > 0,
            ClaimedBy = v_me,
            VisibleOn = v_now + p_visibility_timeout * interval '1 second',
            ModifiedOn = v_now

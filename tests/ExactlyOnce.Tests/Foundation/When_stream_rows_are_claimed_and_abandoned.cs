@@ -96,7 +96,7 @@ public sealed class When_stream_rows_are_claimed_and_abandoned(StreamRowsDatabas
     }
 
     [Fact]
-    public async Task Should_hand_out_a_suspect_alone_and_nothing_else_of_its_queue_while_it_is_in_flight()
+    public async Task Should_hand_out_a_suspect_in_a_probe_of_suspects_only_and_nothing_else_of_its_queue_while_it_is_in_flight()
     {
         await using var a = await ClaimantAsync("silo-a");
         await using var b = await ClaimantAsync("silo-b");
@@ -141,38 +141,77 @@ public sealed class When_stream_rows_are_claimed_and_abandoned(StreamRowsDatabas
     }
 
     [Fact]
-    public async Task Should_move_an_isolated_row_abandoned_twice_to_the_dead_letters_and_go_on_with_the_next()
+    public async Task Should_corner_a_killer_in_halving_suspect_groups_and_bury_it_after_two_deaths_alone()
+    {
+        await using var bystander = await ClaimantAsync("silo-bystander");
+        // Ten rows that were abandoned 3 times (cached on silos that died), and released since;
+        // the sixth kills every silo that delivers it. Two plain rows behind them.
+        var suspects = await EnqueueAsync(10);
+        var behind = await EnqueueAsync(2);
+        await ExecuteAsync($"UPDATE OrleansStreamMessage SET Abandoned = 3 WHERE ServiceId = '{_service}' AND MessageId <= {suspects[^1]}");
+        var killer = suspects[5];
+
+        // Each probe either contains the killer (its silo dies: the leases run out and a new silo,
+        // a new claimant, picks up) or is delivered and confirmed. Nothing else is handed out meanwhile.
+        var probes = new List<string>();
+        var confirmed = new List<long>();
+        var deaths = 0;
+        var claimant = await ClaimantAsync("silo-0");
+        while (await TryRowAsync(killer) is not null)
+        {
+            Assert.True(probes.Count < 20, $"the killer is still live after {string.Join(" ", probes)}");
+            var got = await claimant.DequeueAsync();
+            Assert.NotEmpty(got);
+            Assert.Empty(await bystander.DequeueAsync()); // a probe holds its queue
+            if (got.Any(m => m.Id == killer))
+            {
+                probes.Add($"{got.Count}x");
+                deaths++;
+                await claimant.DisposeAsync();
+                await ExpireLeasesAsync();
+                claimant = await ClaimantAsync($"silo-{deaths}");
+            }
+            else
+            {
+                probes.Add($"{got.Count}");
+                Assert.Equal(got.Count, (await claimant.ConfirmAsync(got.Select(m => (m.Id, m.Receipt)))).Count);
+                confirmed.AddRange(got.Select(m => m.Id));
+            }
+        }
+
+        // 8 die; the lower 4 pass; the upper 4 die; of those 2 die; 1 passes; the killer dies alone
+        // twice and is buried by the next pick, which hands out its group's last 2.
+        Assert.Equal("8x 4 4x 2x 1 1x 1x 2", string.Join(" ", probes));
+        Assert.Equal(5, deaths);
+        Assert.Equal(suspects.Where(id => id != killer).Take(7).Order(), confirmed.Order());
+        var letter = Assert.Single(await Db.QueryAsync(
+            $"SELECT Reason, Abandoned, Probed, Isolated, RemoveOn = 'infinity' FROM OrleansStreamDeadLetter WHERE ServiceId = '{_service}'"));
+        Assert.Equal("killed its silo: abandoned 8 times, the last 5 in suspect groups of 8, 4, 2, 1 and 1", letter[0]);
+        Assert.Equal((8, 5, true, true), ((int)letter[1]!, (int)letter[2]!, (bool)letter[3]!, (bool)letter[4]!));
+
+        // The rest: the last two suspects together, then the plain rows in one batch.
+        var rest = await claimant.DequeueAsync();
+        Assert.Equal(suspects[8..], rest.Select(m => m.Id));
+        await claimant.ConfirmAsync(rest.Select(m => (m.Id, m.Receipt)));
+        Assert.Equal(behind, (await claimant.DequeueAsync()).Select(m => m.Id));
+        await claimant.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Should_not_bury_a_suspect_that_its_own_claimant_reads_again()
     {
         await using var a = await ClaimantAsync("silo-a");
-        await using var b = await ClaimantAsync("silo-b");
-        var killer = (await EnqueueAsync(1))[0];
-        await AbandonByTurnsAsync(killer, a, b, abandons: 2);
-        var behind = await EnqueueAsync(2);
-        await ExpireLeasesAsync();
-        Assert.Equal([killer], (await b.DequeueAsync()).Select(m => m.Id)); // isolated at b
+        var id = (await EnqueueAsync(1))[0];
+        await ExecuteAsync($"UPDATE OrleansStreamMessage SET Abandoned = 3, Probed = 4, Isolated = true WHERE ServiceId = '{_service}'");
 
-        // The same claimant reading its own expired isolated row again is no abandon.
-        await ExpireLeasesAsync();
-        Assert.Equal([killer], (await b.DequeueAsync()).Select(m => m.Id));
-        Assert.Equal(3, (await RowAsync(killer)).Abandoned);
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal([id], (await a.DequeueAsync()).Select(m => m.Id));
+            await ExpireLeasesAsync(); // a slow cache, not a death: the same claimant reads it again
+        }
 
-        // b dies with it: one abandon while alone is not enough (every silo dying at once, in a
-        // database outage, abandons the row a queue was delivering alone): alone again, at a.
-        await ExpireLeasesAsync();
-        Assert.Equal([killer], (await a.DequeueAsync()).Select(m => m.Id));
-        Assert.Equal((4, true), ((await RowAsync(killer)).Abandoned, (await RowAsync(killer)).Isolated));
-
-        // a dies with it too: the next claimant buries it and gets the rows behind it.
-        await ExpireLeasesAsync();
-        var got = await b.DequeueAsync();
-
-        Assert.Equal(behind, got.Select(m => m.Id));
-        Assert.Null(await TryRowAsync(killer));
-        var letter = await Db.QueryAsync(
-            $"SELECT Reason, Abandoned, Isolated, Failures, ClaimedBy, RemoveOn = 'infinity' FROM OrleansStreamDeadLetter WHERE ServiceId = '{_service}' AND MessageId = {killer}");
-        var columns = Assert.Single(letter);
-        Assert.Equal("killed its silo: abandoned 5 times, the last 2 while delivered alone", columns[0]);
-        Assert.Equal((5, true, 0, "silo-a", true), ((int)columns[1]!, (bool)columns[2]!, (int)columns[3]!, (string?)columns[4], (bool)columns[5]!));
+        Assert.Equal((3, 4, true), ((await RowAsync(id)).Abandoned, await Db.ScalarAsync<int>($"SELECT Probed FROM OrleansStreamMessage WHERE ServiceId = '{_service}'"), (await RowAsync(id)).Isolated));
+        Assert.Equal(0, await Db.ScalarAsync<long>($"SELECT count(*) FROM OrleansStreamDeadLetter WHERE ServiceId = '{_service}'"));
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public static class ClientApp
         root.Subcommands.Add(DeadLetterCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ChaosCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ProbeCommands.Create());
 
         var parse = root.Parse(args);

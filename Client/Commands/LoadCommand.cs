@@ -26,10 +26,11 @@ public static class LoadCommand
         var mode = new Option<string?>("--mode") { Description = "exactly-once (default), at-least-once or at-most-once." };
         var run = new Option<string?>("--run") { Description = "Name to record the run under (default: run-<time>)." };
         var rate = new Option<double?>("--rate") { Description = "Messages per second (default: as fast as possible)." };
+        var concurrency = new Option<int>("--concurrency") { Description = "Orders published at once (each order's messages stay in send order). Default: 1.", DefaultValueFactory = _ => 1 };
         var removes = new Option<double>("--removes") { Description = "Fraction 0..1 of commands that remove a filling sent to the order before. Default: 0.", DefaultValueFactory = _ => 0 };
         var command = new Command("load", "Publish orders x items adds, re-sending a fraction with the same id; record the run for 'verify'.")
         {
-            orders, items, duplicates, mode, run, rate, removes,
+            orders, items, duplicates, mode, run, rate, removes, concurrency,
         };
         command.SetSessionAction(async (parse, session, ct) =>
         {
@@ -37,6 +38,7 @@ public static class LoadCommand
             RequireWorkloadSize(o, i);
             Arguments.RequireFraction(d, "--duplicates");
             Arguments.RequireFraction(parse.GetValue(removes), "--removes");
+            Arguments.RequireRange(parse.GetValue(concurrency), 1, 256, "--concurrency");
 
             if (r is { } perSecond && (perSecond <= 0 || double.IsNaN(perSecond) || perSecond > 1_000_000))
             {
@@ -47,7 +49,7 @@ public static class LoadCommand
             RunNames.Require(name);
             var workload = Workload.Create(name, Arguments.ParseMode(parse.GetValue(mode)), o, i, d, seed: Environment.TickCount, removes: parse.GetValue(removes));
             var clock = Stopwatch.StartNew();
-            await LoadRunner.RunAsync(session, workload, r, seed: Environment.TickCount, ct);
+            await LoadRunner.RunAsync(session, workload, r, seed: Environment.TickCount, ct, parse.GetValue(concurrency));
             var seconds = clock.Elapsed.TotalSeconds;
             session.Printer.Result(
                 new

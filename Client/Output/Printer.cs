@@ -48,12 +48,16 @@ public sealed class Printer(bool json)
         if (Json || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             var reported = 0;
+            var gate = new object();
             await work(done =>
             {
-                if (!Json && done * 10 / Math.Max(1, total) > reported)
+                lock (gate) // the load publishes from several tasks at once
                 {
-                    reported = done * 10 / Math.Max(1, total);
-                    Note($"{title}: {done}/{total}");
+                    if (!Json && done * 10 / Math.Max(1, total) > reported)
+                    {
+                        reported = done * 10 / Math.Max(1, total);
+                        Note($"{title}: {done}/{total}");
+                    }
                 }
             });
             return;

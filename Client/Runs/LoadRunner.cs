@@ -13,8 +13,15 @@ public static class LoadRunner
     /// <summary>Most messages recorded (numbered) per transaction, just before they are published.</summary>
     private const int MaxRecordChunk = 100;
 
-    public static async Task RunAsync(ClientSession session, RunRecord run, double? ratePerSecond, int seed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records and publishes the run. Up to <paramref name="concurrency"/> orders are published at
+    /// once, each order's messages one after the other in send order; a rate, when given, is the
+    /// offered load of the whole run (open loop: a late message does not delay the schedule).
+    /// Every copy is stamped with its publish time (<see cref="OrderCommand.SentAt"/>).
+    /// </summary>
+    public static async Task RunAsync(ClientSession session, RunRecord run, double? ratePerSecond, int seed, CancellationToken cancellationToken, int concurrency = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         var client = await session.ClientAsync(cancellationToken);
         var store = new RunStore(await session.DatabaseAsync(cancellationToken), session.ServiceId);
         var outbox = run.Mode == DeliveryMode.ExactlyOnce ? await session.OutboxAsync(cancellationToken) : null;
@@ -31,8 +38,9 @@ public static class LoadRunner
         var recorded = new Dictionary<Guid, ClientRecord>();
         // A chunk is published within ~10 s even at a limited rate, well before the silos' sweeper
         // (30 s) would take its unconfirmed records for a dead client's.
-        var recordChunk = ratePerSecond is { } r ? (int)Math.Clamp(r * 10, 1, MaxRecordChunk) : MaxRecordChunk;
+        var recordChunk = ratePerSecond is { } r ? (int)Math.Clamp(r * 10, 1, MaxRecordChunk * concurrency) : MaxRecordChunk * concurrency;
         var clock = Stopwatch.StartNew();
+        var published = 0;
         await session.Printer.WithProgressAsync($"load {run.Name}", sequence.Count, async report =>
         {
             for (var start = 0; start < sequence.Count; start += recordChunk)
@@ -52,21 +60,30 @@ public static class LoadRunner
                     ClientPublishing.CrashIfArmed("after-record");
                 }
 
-                for (var i = 0; i < chunk.Count; i++)
+                var perOrder = chunk.GroupBy(m => m.OrderId).ToList();
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
+                await Parallel.ForEachAsync(perOrder, parallel, async (messages, ct) =>
                 {
-                    var m = chunk[i];
-                    IMessage message = outbox is null ? m.ToCommand(run.Mode) : recorded[m.MessageId].Message;
-                    await WithRetryAsync(() => ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, m.OrderId, message), session, cancellationToken);
-                    report(start + i + 1);
-                    if (ratePerSecond is { } rate)
+                    foreach (var m in messages)
                     {
-                        var due = TimeSpan.FromSeconds((start + i + 1) / rate) - clock.Elapsed;
-                        if (due > TimeSpan.Zero)
+                        if (ratePerSecond is { } rate)
                         {
-                            await Task.Delay(due, cancellationToken);
+                            var due = TimeSpan.FromSeconds(Interlocked.Increment(ref published) / rate) - clock.Elapsed;
+                            if (due > TimeSpan.Zero)
+                            {
+                                await Task.Delay(due, ct);
+                            }
                         }
+                        else
+                        {
+                            Interlocked.Increment(ref published);
+                        }
+
+                        var message = Stamped(outbox is null ? m.ToCommand(run.Mode) : recorded[m.MessageId].Message);
+                        await WithRetryAsync(() => ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, m.OrderId, message), session, ct);
+                        report(Volatile.Read(ref published));
                     }
-                }
+                });
 
                 if (outbox is not null)
                 {
@@ -82,6 +99,10 @@ public static class LoadRunner
             await outbox.SealAsync(run.ProducerId!, cancellationToken);
         }
     }
+
+    /// <summary>The copy about to be published, with its publish time; a retry keeps the first attempt's time.</summary>
+    private static IMessage Stamped(IMessage message) =>
+        message is OrderCommand command ? command with { SentAt = DateTime.UtcNow } : message;
 
     /// <summary>
     /// Records the chunk; if an earlier attempt did commit although it reported a failure (the

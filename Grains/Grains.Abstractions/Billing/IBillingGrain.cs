@@ -22,11 +22,17 @@ public sealed record BillView(
     [property: Id(3)] int InboxSize,
     [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox);
 
-/// <summary>One applied billing event.</summary>
+/// <summary>
+/// One applied billing event. <see cref="SentAt"/> (the client's publish of the command) and
+/// <see cref="AppliedAt"/> (this bill's handler) are set only for timed commands: the end-to-end
+/// latency the bench reports.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("bill-item")]
 public sealed record BillItem(
     [property: Id(0)] Guid MessageId,
     [property: Id(1)] Filling Filling,
     [property: Id(2)] int LineCount,
     [property: Id(3)] decimal Price,
-    [property: Id(4)] bool Removal);
+    [property: Id(4)] bool Removal,
+    [property: Id(5)] DateTime? SentAt = null,
+    [property: Id(6)] DateTime? AppliedAt = null);

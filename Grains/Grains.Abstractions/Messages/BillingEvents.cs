@@ -14,6 +14,8 @@ public abstract record BillingEvent(
 
     /// <inheritdoc/>
     [Id(6)] public long Sequence { get; init; }
+    /// <summary>The <see cref="OrderCommand.SentAt"/> of the command that caused this event, carried on for latency.</summary>
+    [Id(7)] public DateTime? SentAt { get; init; }
 
     /// <inheritdoc/>
     public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };

@@ -12,6 +12,8 @@ public abstract record OrderCommand(
 
     /// <inheritdoc/>
     [Id(4)] public long Sequence { get; init; }
+    /// <summary>When the client published this copy (UTC), for end-to-end latency; null when not measured.</summary>
+    [Id(5)] public DateTime? SentAt { get; init; }
 
     /// <inheritdoc/>
     public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };

@@ -45,7 +45,9 @@ public sealed class BillingLogic : IComponentLogic<BillData, BillingEvent>
     {
         var removal = message is ItemRemoved;
         var price = removal ? -Menu.PriceOf(message.Filling) : Menu.PriceOf(message.Filling);
-        data.Items.Add(new BillItem(message.MessageId, message.Filling, message.LineCount, price, removal));
+        // Timed only when the client timed the command (load and bench do): publish -> applied here.
+        DateTime? appliedAt = message.SentAt is null ? null : DateTime.UtcNow;
+        data.Items.Add(new BillItem(message.MessageId, message.Filling, message.LineCount, price, removal, message.SentAt, appliedAt));
         data.Total += price;
         return data;
     }

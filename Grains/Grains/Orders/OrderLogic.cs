@@ -49,7 +49,7 @@ public sealed class OrderLogic : IComponentLogic<OrderData, OrderCommand>
             case AddItem add:
                 data.Lines.Add(add.Filling);
                 outgoing.Send(StreamNamespaces.Billing, add.OrderId,
-                    (id, mode) => new ItemAdded(id, add.OrderId, add.Filling, data.Lines.Count, mode));
+                    (id, mode) => new ItemAdded(id, add.OrderId, add.Filling, data.Lines.Count, mode) { SentAt = add.SentAt });
                 break;
             case RemoveItem remove:
                 // Removes the last line of that filling; no line, no event.
@@ -58,7 +58,7 @@ public sealed class OrderLogic : IComponentLogic<OrderData, OrderCommand>
                 {
                     data.Lines.RemoveAt(index);
                     outgoing.Send(StreamNamespaces.Billing, remove.OrderId,
-                        (id, mode) => new ItemRemoved(id, remove.OrderId, remove.Filling, data.Lines.Count, mode));
+                        (id, mode) => new ItemRemoved(id, remove.OrderId, remove.Filling, data.Lines.Count, mode) { SentAt = remove.SentAt });
                 }
 
                 break;

@@ -79,6 +79,23 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
+    public async Task Should_keep_each_orders_send_order_when_publishing_to_many_orders_at_once()
+    {
+        // Removes make the order of each order's commands matter, and at-least-once has no sequence
+        // numbers for the receiver to restore the order with: a reordered publish would show.
+        var load = (await OkAsync("load", "--orders", "6", "--items", "25", "--removes", "0.4", "--concurrency", "6", "--mode", "at-least-once", "--run", "cli-par", "--json")).Json;
+        Assert.Equal(150, load.GetProperty("unique").GetInt32());
+
+        var verify = await _client.RunAsync("verify", "--run", "cli-par", "--timeout", "90", "--json");
+
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        foreach (var count in new[] { "lost", "duplicated", "ghost", "inconsistent", "reordered" })
+        {
+            Assert.Equal(0, verify.Json.GetProperty(count).GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task Should_load_at_a_limited_rate()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -189,6 +206,9 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     [InlineData("--orders x --items must be between 1 and 1000000", "load", "--orders", "100000", "--items", "100000")]
     [InlineData("--duplicates must be a fraction from 0 to 1", "load", "--orders", "1", "--items", "1", "--duplicates", "1.5")]
     [InlineData("unknown run 'never-loaded'", "verify", "--run", "never-loaded")]
+    [InlineData("--concurrency must be between 1 and 256, not 0", "load", "--orders", "1", "--items", "1", "--concurrency", "0")]
+    [InlineData("--messages must be at least --orders", "bench", "--orders", "10", "--messages", "5")]
+    [InlineData("unknown mode 'fast'", "bench", "--mode", "fast")]
     [InlineData("bad fault rule: unknown fault point 'during-lunch'", "faults", "set", "during-lunch=1")]
     public async Task Should_reject_bad_input_with_one_line_and_exit_2_publishing_nothing(string expected, params string[] args)
     {

@@ -1,0 +1,22 @@
+using ExactlyOnce.Grains.Messages;
+
+namespace ExactlyOnce.Client.Bench;
+
+/// <summary>What one bench run does. <see cref="Silos"/> null: the running cluster of the configuration.</summary>
+public sealed record BenchOptions(
+    int? Silos,
+    int Orders,
+    int Messages,
+    int Concurrency,
+    double? Rate,
+    int Warmup,
+    int Rounds,
+    IReadOnlyList<DeliveryMode> Modes,
+    string? SiloDll,
+    int BasePort,
+    string Name,
+    TimeSpan Timeout)
+{
+    /// <summary>Adds per order (the messages are spread evenly over the orders).</summary>
+    public int ItemsPerOrder => Math.Max(1, Messages / Orders);
+}

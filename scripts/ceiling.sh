@@ -5,10 +5,11 @@
 # texts of the OrleansQuery catalog of the target database; see docs/ceiling-notes.md for the
 # statement mix and how it was measured.
 #
-#   scripts/ceiling.sh [--clients N] [--seconds S] [--json]
+#   scripts/ceiling.sh [--clients N] [--seconds S] [--no-discard] [--json]
 #
 #   --clients N   concurrent pgbench clients (pgbench -c N, -j min(N, cores)); default 8
 #   --seconds S   duration (pgbench -T S); default 20
+#   --no-discard  leave out the DISCARD ALL before each call (as with Npgsql's No Reset On Close)
 #   --json        one JSON line on stdout: messages_per_second, statements_per_message,
 #                 commits_per_message (and the settings); progress and pgbench's report on stderr
 #
@@ -25,11 +26,12 @@ template="$repo_root/scripts/ceiling/message.pgbench"
 schema_dir="$repo_root/Hosting/Schema"
 
 fail() { echo "ceiling.sh: $1" >&2; exit "${2:-2}"; }
-usage_error() { echo "ceiling.sh: $* (usage: scripts/ceiling.sh [--clients N] [--seconds S] [--json])" >&2; exit 2; }
+usage_error() { echo "ceiling.sh: $* (usage: scripts/ceiling.sh [--clients N] [--seconds S] [--no-discard] [--json])" >&2; exit 2; }
 
 clients=8
 seconds=20
 json=false
+discard=true
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --clients) [[ $# -ge 2 ]] || usage_error "--clients needs a value"; clients="$2"; shift 2 ;;
@@ -37,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --seconds) [[ $# -ge 2 ]] || usage_error "--seconds needs a value"; seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     --json) json=true; shift ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-discard) discard=false; shift ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
 done
@@ -129,6 +132,8 @@ SQL
     fi
     if [[ -n "$gset" ]]; then text="${text%;} \\gset"; fi
     printf '%s\n' "$text" >>"$script"
+  elif [[ "$line" == "DISCARD ALL;" && "$discard" == false ]]; then
+    continue
   else
     printf '%s\n' "$line" >>"$script"
   fi
@@ -175,8 +180,8 @@ read -r commits_per_message statements_per_message < <(awk -v b="$before" -v a="
   'BEGIN { x = a - b - 2 - n; printf "%.2f %.2f\n", x / m, (x + 4 * c) / m }')
 
 if [[ "$json" == true ]]; then
-  printf '{"messages_per_second":%s,"statements_per_message":%s,"commits_per_message":%s,"messages":%s,"clients":%s,"seconds":%s}\n' \
-    "$rate" "$statements_per_message" "$commits_per_message" "$messages" "$clients" "$seconds"
+  printf '{"messages_per_second":%s,"statements_per_message":%s,"commits_per_message":%s,"messages":%s,"clients":%s,"seconds":%s,"discard":%s}\n' \
+    "$rate" "$statements_per_message" "$commits_per_message" "$messages" "$clients" "$seconds" "$discard"
 else
   printf 'ceiling: %s messages/s with %s client(s) over %s s (%s messages; %s statements, %s commits per message)\n' \
     "$rate" "$clients" "$seconds" "$messages" "$statements_per_message" "$commits_per_message"

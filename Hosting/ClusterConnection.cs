@@ -62,9 +62,9 @@ public sealed class ClusterConnection : IAsyncDisposable
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = StreamingExtensions.NpgsqlInvariant;
-                o.ConnectionString = settings.ConnectionString;
+                o.ConnectionString = PostgresConnection.WithoutPoolReset(settings.ConnectionString);
             });
-            client.AddDurableStreams(settings.ConnectionString, streams);
+            client.AddDurableStreams(PostgresConnection.WithoutPoolReset(settings.ConnectionString), streams);
         });
 
         var host = builder.Build();

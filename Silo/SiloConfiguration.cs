@@ -30,6 +30,7 @@ public static class SiloConfiguration
         MessagingSettings? messaging = null)
     {
         messaging ??= new MessagingSettings();
+        connectionString = PostgresConnection.WithoutPoolReset(connectionString);
         silo.UseAdoNetClustering(o =>
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;

@@ -15,7 +15,10 @@ public sealed record BenchOptions(
     string? SiloDll,
     int BasePort,
     string Name,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    IReadOnlyList<string>? SiloArgs = null,
+    string? CeilingScript = null,
+    int CeilingSeconds = 15)
 {
     /// <summary>Adds per order (the messages are spread evenly over the orders).</summary>
     public int ItemsPerOrder => Math.Max(1, Messages / Orders);

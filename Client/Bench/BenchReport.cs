@@ -68,4 +68,7 @@ public sealed record BenchReport(
     IReadOnlyList<BenchRun> Runs,
     IReadOnlyList<BenchModeSummary> Modes,
     double? ExactlyOnceToAtLeastOnce,
-    bool Ok);
+    bool Ok,
+    IReadOnlyList<string>? SiloArgs = null,
+    double? CeilingMessagesPerSecond = null,
+    double? ExactlyOnceOfCeiling = null);

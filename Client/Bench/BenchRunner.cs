@@ -23,6 +23,15 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
     {
         try
         {
+            // First, while no silo of the bench polls: the database alone, at the same concurrency.
+            DatabaseCeiling.Result? ceiling = null;
+            if (options.CeilingScript is { } script)
+            {
+                session.Printer.Note($"ceiling: pgbench with the statements of one message, {options.Concurrency} clients, {options.CeilingSeconds} s");
+                ceiling = await DatabaseCeiling.MeasureAsync(script, session.Cluster.ConnectionString, options.Concurrency, options.CeilingSeconds, cancellationToken);
+                session.Printer.Note($"ceiling: {ceiling.MessagesPerSecond:0.0} messages/s ({ceiling.CommitsPerMessage} commits per message)");
+            }
+
             if (options.Silos is { } count)
             {
                 await StartSilosAsync(count, cancellationToken);
@@ -33,15 +42,21 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
             var inspector = new ClusterInspector(client, database, session.ServiceId);
             var runs = new List<BenchRun>();
             var latencies = options.Modes.ToDictionary(m => m, _ => new List<double>());
+            // Every mode warms up before any is measured: a mode measured while the silos still
+            // compile hot code (tiered JIT) was seen to cost twice the silo CPU of the same mode
+            // measured later (docs/performance.md).
+            if (options.Warmup > 0)
+            {
+                foreach (var mode in options.Modes)
+                {
+                    await WarmUpAsync(inspector, mode, cancellationToken);
+                }
+            }
+
             for (var round = 1; round <= options.Rounds; round++)
             {
                 foreach (var mode in options.Modes)
                 {
-                    if (round == 1 && options.Warmup > 0)
-                    {
-                        await WarmUpAsync(inspector, mode, cancellationToken);
-                    }
-
                     var (run, measured) = await MeasureAsync(inspector, database, mode, round, cancellationToken);
                     runs.Add(run);
                     latencies[mode].AddRange(measured);
@@ -54,8 +69,10 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
                 : null;
             // At-most-once may lose by design; the guarantees of the other two must hold.
             var ok = runs.Where(r => r.Mode != "at-most-once").All(r => r.Verdict.Ok);
+            var eoThroughput = summaries.FirstOrDefault(s => s.Mode == "exactly-once")?.Throughput;
             return new BenchReport(options.Name, options.Silos, options.Orders, options.ItemsPerOrder * options.Orders, options.Concurrency,
-                options.Rate, options.Warmup, options.Rounds, Environment.ProcessorCount, runs, summaries, ratio, ok);
+                options.Rate, options.Warmup, options.Rounds, Environment.ProcessorCount, runs, summaries, ratio, ok, options.SiloArgs,
+                ceiling?.MessagesPerSecond, ceiling is { MessagesPerSecond: > 0 } c && eoThroughput is { } eo2 ? Math.Round(eo2 / c.MessagesPerSecond, 3) : null);
         }
         finally
         {
@@ -68,7 +85,7 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
         var logs = Path.Combine(Environment.CurrentDirectory, ".runs", "bench", options.Name);
         Directory.CreateDirectory(logs);
         session.Printer.Note($"bench {options.Name}: starting {count} silos, logs in {logs}");
-        string[] args = ["--connection-string", session.Cluster.ConnectionString, "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId];
+        string[] args = ["--connection-string", session.Cluster.ConnectionString, "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId, .. options.SiloArgs ?? []];
         for (var i = 0; i < count; i++)
         {
             _silos.Add(new ManagedSilo(options.SiloDll!, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, args, Path.Combine(logs, $"silo{i + 1}.log")));

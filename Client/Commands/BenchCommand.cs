@@ -14,15 +14,18 @@ public static class BenchCommand
         var messages = new Option<int>("--messages") { Description = "Messages per measured run, spread evenly over the orders. Default: 2000.", DefaultValueFactory = _ => 2000 };
         var concurrency = new Option<int>("--concurrency") { Description = "Orders the client publishes to at once. Default: 8.", DefaultValueFactory = _ => 8 };
         var rate = new Option<double?>("--rate") { Description = "Offered load in messages per second (open loop). Default: as fast as the client publishes." };
-        var warmup = new Option<int>("--warmup") { Description = "Messages of the unmeasured warm-up per mode. Default: 200.", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<int>("--warmup") { Description = "Messages of the unmeasured warm-up per mode; every mode warms up before any is measured. Default: 1000.", DefaultValueFactory = _ => 1000 };
         var rounds = new Option<int>("--rounds") { Description = "Measured runs per mode; rounds alternate the modes. Default: 1.", DefaultValueFactory = _ => 1 };
         var modes = new Option<string[]>("--mode") { Description = "Modes to run (repeatable). Default: exactly-once, at-least-once, at-most-once.", AllowMultipleArgumentsPerToken = true };
         var siloDll = new Option<string?>("--silo-dll") { Description = "Path of ExactlyOnce.Silo.dll for --silos. Default: the one built next to this client." };
         var basePort = new Option<int>("--base-port") { Description = "First of the silo and gateway ports for --silos. Default: 22000.", DefaultValueFactory = _ => 22000 };
+        var siloArgs = new Option<string[]>("--silo-arg") { Description = "Extra argument for the silos of --silos (repeatable, in order), e.g. --silo-arg=--Messaging:RecordSends --silo-arg=false.", AllowMultipleArgumentsPerToken = false };
+        var ceiling = new Option<bool>("--ceiling") { Description = "First measure the database ceiling (scripts/ceiling.sh: pgbench, the statements of one exactly-once message, --concurrency clients) and report exactly-once throughput as a fraction of it." };
+        var ceilingSeconds = new Option<int>("--ceiling-seconds") { Description = "Duration of the ceiling measurement. Default: 15.", DefaultValueFactory = _ => 15 };
         var timeout = new Option<int>("--timeout") { Description = "Seconds a run may take to be applied and to drain. Default: 600.", DefaultValueFactory = _ => 600 };
         var command = new Command("bench", "Run the same workload through A -> B in each delivery mode and report throughput, latency, CPU and database cost per message, and the verdict of each run.")
         {
-            silos, orders, messages, concurrency, rate, warmup, rounds, modes, siloDll, basePort, timeout,
+            silos, orders, messages, concurrency, rate, warmup, rounds, modes, siloDll, basePort, timeout, siloArgs, ceiling, ceilingSeconds,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -57,9 +60,27 @@ public static class BenchCommand
                 throw new UsageException($"silo program not found at '{dll}' (build the solution, or pass --silo-dll)");
             }
 
+            var extraSiloArgs = parse.GetValue(siloArgs) ?? [];
+            if (extraSiloArgs.Length > 0 && started is null)
+            {
+                throw new UsageException("--silo-arg needs --silos (the bench passes it to the silos it starts)");
+            }
+
+            Arguments.RequireRange(parse.GetValue(ceilingSeconds), 1, 3600, "--ceiling-seconds");
+            string? ceilingScript = null;
+            if (parse.GetValue(ceiling))
+            {
+                ceilingScript = RepoPaths.Root() is { } root ? Path.Combine(root, "scripts", "ceiling.sh") : null;
+                if (ceilingScript is null || !File.Exists(ceilingScript))
+                {
+                    throw new UsageException("--ceiling needs scripts/ceiling.sh of the repository (run the client from the repository's build)");
+                }
+            }
+
             var name = $"bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             var options = new BenchOptions(started, parse.GetValue(orders), parse.GetValue(messages), parse.GetValue(concurrency), parse.GetValue(rate),
-                parse.GetValue(warmup), parse.GetValue(rounds), chosen, dll, parse.GetValue(basePort), name, TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                parse.GetValue(warmup), parse.GetValue(rounds), chosen, dll, parse.GetValue(basePort), name, TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                extraSiloArgs, ceilingScript, parse.GetValue(ceilingSeconds));
             // Silos started here form their own cluster, named after the bench.
             await using var session = new ClientSession(parse.GetValue(CommandFactory.Json), started is null ? null : c => new Hosting.ClusterSettings
             {
@@ -99,6 +120,16 @@ public static class BenchCommand
         if (r.ExactlyOnceToAtLeastOnce is { } ratio)
         {
             console.WriteLine($"exactly-once / at-least-once throughput: {ratio:0.000}");
+        }
+
+        if (r.CeilingMessagesPerSecond is { } ceiling)
+        {
+            console.WriteLine($"database ceiling (pgbench, same statements, {r.Concurrency} clients): {ceiling:0.0} msg/s; exactly-once reaches {r.ExactlyOnceOfCeiling:0.000} of it");
+        }
+
+        if (r.SiloArgs is { Count: > 0 } args)
+        {
+            console.WriteLine($"silo arguments: {string.Join(' ', args)}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Schema;
 using ExactlyOnce.Silo;
+using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -44,6 +45,7 @@ try
     var streams = StreamSettings.From(configuration);
     var failureDetection = FailureDetectionSettings.From(configuration);
     var messaging = MessagingSettings.From(configuration);
+    var storage = StorageSettings.From(configuration);
     var advertised = silo.ResolveAdvertisedAddress();
 
     await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
@@ -74,7 +76,7 @@ try
             o.ServiceId = cluster.ServiceId;
         });
         orleans.ConfigureEndpoints(advertised, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
-        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging);
+        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging, storage);
     });
 
     using var host = builder.Build();

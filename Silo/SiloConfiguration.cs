@@ -6,6 +6,7 @@ using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Silo.Messaging;
+using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,8 @@ public static class SiloConfiguration
         string connectionString,
         StreamSettings streams,
         FailureDetectionSettings failureDetection,
-        MessagingSettings? messaging = null)
+        MessagingSettings? messaging = null,
+        StorageSettings? storage = null)
     {
         messaging ??= new MessagingSettings();
         connectionString = PostgresConnection.WithoutPoolReset(connectionString);
@@ -40,7 +42,7 @@ public static class SiloConfiguration
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;
             o.ConnectionString = connectionString;
-        });
+        }, (storage ?? new StorageSettings()).StateFormat);
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;

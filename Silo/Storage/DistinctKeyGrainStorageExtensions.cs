@@ -20,10 +20,15 @@ public static class DistinctKeyGrainStorageExtensions
     /// <c>[PersistentState(state, name)]</c> resolves. The provider name is not part of a stored
     /// state's identity, so rows written before the decorator existed are found by the inner storage.
     /// </summary>
-    public static ISiloBuilder AddDistinctKeyAdoNetGrainStorage(this ISiloBuilder silo, string name, Action<AdoNetGrainStorageOptions> configureOptions)
+    public static ISiloBuilder AddDistinctKeyAdoNetGrainStorage(
+        this ISiloBuilder silo, string name, Action<AdoNetGrainStorageOptions> configureOptions, StateFormat stateFormat = StateFormat.Binary)
     {
         var innerName = InnerName(name);
         silo.AddAdoNetGrainStorage(innerName, configureOptions);
+        // The provider takes a serializer keyed by its name before the silo's default (JSON), which
+        // stays the reader of states written as JSON.
+        silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(innerName, (sp, _) => new StateSerializer(
+            sp.GetRequiredService<Orleans.Serialization.Serializer>(), sp.GetRequiredService<IGrainStorageSerializer>(), stateFormat));
         silo.Services.AddGrainStorage(name, (services, _) => new DistinctKeyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(innerName)));
         return silo;
     }

@@ -28,6 +28,23 @@ public sealed class SiloSettingsTests
         Assert.Contains("Silo:ShutdownTimeout must be greater than zero", ex.Message);
     }
 
+    [Theory]
+    [InlineData(null, ExactlyOnce.Silo.Storage.StateFormat.Binary)]
+    [InlineData("binary", ExactlyOnce.Silo.Storage.StateFormat.Binary)]
+    [InlineData("JSON", ExactlyOnce.Silo.Storage.StateFormat.Json)]
+    public void Should_store_state_in_binary_unless_json_is_asked_for(string? value, ExactlyOnce.Silo.Storage.StateFormat expected)
+    {
+        var configuration = value is null ? Configuration() : Configuration(("Storage:StateFormat", value));
+        Assert.Equal(expected, ExactlyOnce.Silo.Storage.StorageSettings.From(configuration).StateFormat);
+    }
+
+    [Fact]
+    public void Should_reject_an_unknown_state_format()
+    {
+        var ex = Assert.Throws<StartupException>(() => ExactlyOnce.Silo.Storage.StorageSettings.From(Configuration(("Storage:StateFormat", "xml"))));
+        Assert.Equal("Storage:StateFormat must be binary or json, not 'xml'.", ex.Message);
+    }
+
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))

@@ -58,6 +58,10 @@ public sealed class When_a_version_1_state_is_loaded() : PipelineClusterTest("up
         var producer = Assert.Single((await Driver.Client.GetGrain<IBillingGrain>("v1b").GetProtocol()).Producers);
         Assert.StartsWith("grain/order/v1b/", producer.ProducerId);
         Assert.Equal(1, producer.Mark);
+
+        // Read as JSON, written back in the binary format (the default) by the first write.
+        var stored = await Db.ScalarAsync<byte[]>($"SELECT PayloadBinary FROM OrleansStorage WHERE GrainTypeString = 'order' AND GrainIdExtensionString = 'v1b'");
+        Assert.True(ExactlyOnce.Silo.Storage.StateSerializer.IsBinary(stored), "the order's state is still stored as JSON after a write");
     }
 
     [Fact]

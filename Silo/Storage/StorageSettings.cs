@@ -1,0 +1,23 @@
+using ExactlyOnce.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace ExactlyOnce.Silo.Storage;
+
+/// <summary>Settings of grain state storage. Section <c>Storage</c>.</summary>
+public sealed class StorageSettings
+{
+    /// <summary>binary (default) or json; either setting reads states written in both.</summary>
+    public StateFormat StateFormat { get; set; } = StateFormat.Binary;
+
+    /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad entry.</summary>
+    public static StorageSettings From(IConfiguration configuration)
+    {
+        var text = configuration["Storage:StateFormat"];
+        return text?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "binary" => new StorageSettings { StateFormat = StateFormat.Binary },
+            "json" => new StorageSettings { StateFormat = StateFormat.Json },
+            _ => throw new StartupException($"Storage:StateFormat must be binary or json, not '{text}'."),
+        };
+    }
+}

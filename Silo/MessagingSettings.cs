@@ -41,6 +41,9 @@ public sealed class MessagingSettings
     /// <summary>Record every published copy in ExactlyOnceSentMessage (what verification reads). Default: true.</summary>
     public bool RecordSends { get; set; } = true;
 
+    /// <summary>How long a send audit row is kept; older rows are purged once a minute. Default: 7 days.</summary>
+    public TimeSpan SentRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Fault rules armed on this silo at start (section Faults, a list of point=probability[:throw|poison|crash][@target]). Default: none.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 
@@ -108,6 +111,11 @@ public sealed class MessagingSettings
         if (settings.RunRetirementPeriod < TimeSpan.FromSeconds(1) || settings.RunIdleSealAfter < TimeSpan.FromMinutes(1))
         {
             throw new StartupException($"Messaging:{nameof(RunRetirementPeriod)} must be at least 1 second and Messaging:{nameof(RunIdleSealAfter)} at least 1 minute.");
+        }
+
+        if (settings.SentRetention < TimeSpan.FromMinutes(1))
+        {
+            throw new StartupException($"Messaging:{nameof(SentRetention)} must be at least 1 minute.");
         }
 
         if (settings.ClientOutboxSweepAge < TimeSpan.FromSeconds(1) || settings.ClientOutboxSweepPeriod < TimeSpan.FromSeconds(1))

@@ -70,8 +70,10 @@ public static class SiloConfiguration
             sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         if (messaging.RecordSends)
         {
-            services.AddSingleton<ISentMessageLog>(sp => new PostgresSentMessageLog(
+            services.AddSingleton(sp => new PostgresSentMessageLog(
                 sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+            services.AddSingleton<ISentMessageLog>(sp => sp.GetRequiredService<PostgresSentMessageLog>());
+            services.AddHostedService<SentMessagePurger>();
         }
         else
         {

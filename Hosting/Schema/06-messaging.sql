@@ -39,3 +39,7 @@ CREATE INDEX IF NOT EXISTS ExactlyOnceSentMessage_ByStream
 
 CREATE INDEX IF NOT EXISTS ExactlyOnceSentMessage_ByMessage
     ON ExactlyOnceSentMessage (ServiceId, MessageId);
+
+-- Serves the purge of rows past Messaging:SentRetention, oldest first (ids rise with SentOn).
+CREATE INDEX IF NOT EXISTS ExactlyOnceSentMessage_ById
+    ON ExactlyOnceSentMessage (ServiceId, Id);

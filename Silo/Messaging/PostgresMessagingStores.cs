@@ -85,6 +85,26 @@ public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string ser
         command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(message, message.GetType()));
         await command.ExecuteNonQueryAsync();
     }
+
+    /// <summary>
+    /// Deletes up to <paramref name="batch"/> of this service's oldest rows, those recorded more than
+    /// <paramref name="retention"/> ago (database clock); returns how many. Ids rise with
+    /// <c>SentOn</c>, so the oldest ids are looked at first and the pass stops at the first young one.
+    /// </summary>
+    public async Task<int> PurgeAsync(TimeSpan retention, int batch, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("""
+            DELETE FROM ExactlyOnceSentMessage
+             WHERE Id IN (SELECT o.Id
+                            FROM (SELECT Id, SentOn FROM ExactlyOnceSentMessage
+                                   WHERE ServiceId = @service ORDER BY Id LIMIT @batch) AS o
+                     WHERE o.SentOn < now() - @retention)
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.AddWithValue("batch", batch);
+        command.Parameters.AddWithValue("retention", retention);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }
 
 /// <summary>Used when sends are not recorded (Messaging:RecordSends = false).</summary>

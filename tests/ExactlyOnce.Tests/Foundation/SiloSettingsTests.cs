@@ -45,6 +45,14 @@ public sealed class SiloSettingsTests
         Assert.Equal("Storage:StateFormat must be binary or json, not 'xml'.", ex.Message);
     }
 
+    [Fact]
+    public void Should_keep_the_send_audit_7_days_and_refuse_less_than_a_minute()
+    {
+        Assert.Equal(TimeSpan.FromDays(7), MessagingSettings.From(Configuration()).SentRetention);
+        var ex = Assert.Throws<StartupException>(() => MessagingSettings.From(Configuration(("Messaging:SentRetention", "00:00:30"))));
+        Assert.Equal("Messaging:SentRetention must be at least 1 minute.", ex.Message);
+    }
+
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))

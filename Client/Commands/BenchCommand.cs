@@ -54,11 +54,7 @@ public static class BenchCommand
 
             var chosen = (parse.GetValue(modes) is { Length: > 0 } given ? given : ["exactly-once", "at-least-once", "at-most-once"])
                 .Select(Arguments.ParseMode).Distinct().ToList();
-            var dll = started is null ? null : parse.GetValue(siloDll) ?? RepoPaths.BuiltSiloDll();
-            if (dll is not null && !File.Exists(dll))
-            {
-                throw new UsageException($"silo program not found at '{dll}' (build the solution, or pass --silo-dll)");
-            }
+            var dll = started is null ? null : RepoPaths.RequireSiloDll(parse.GetValue(siloDll));
 
             var extraSiloArgs = parse.GetValue(siloArgs) ?? [];
             if (extraSiloArgs.Length > 0 && started is null)
@@ -82,10 +78,7 @@ public static class BenchCommand
                 parse.GetValue(warmup), parse.GetValue(rounds), chosen, dll, parse.GetValue(basePort), name, TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 extraSiloArgs, ceilingScript, parse.GetValue(ceilingSeconds));
             // Silos started here form their own cluster, named after the bench.
-            await using var session = new ClientSession(parse.GetValue(CommandFactory.Json), started is null ? null : c => new Hosting.ClusterSettings
-            {
-                ClusterId = name, ServiceId = name, ConnectionString = c.ConnectionString,
-            });
+            await using var session = started is null ? new ClientSession(parse.GetValue(CommandFactory.Json)) : ClientSession.ForOwnCluster(parse.GetValue(CommandFactory.Json), name);
             var report = await new BenchRunner(options, session).RunAsync(ct);
             session.Printer.Result(report, console => Print(console, report));
             return report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;

@@ -56,11 +56,7 @@ public static class ChaosCommand
                 throw new UsageException("--freeze must be 1 to 3600 s");
             }
 
-            var dll = parse.GetValue(siloDll) ?? RepoPaths.BuiltSiloDll();
-            if (!File.Exists(dll))
-            {
-                throw new UsageException($"silo program not found at '{dll}' (build the solution, or pass --silo-dll)");
-            }
+            var dll = RepoPaths.RequireSiloDll(parse.GetValue(siloDll));
 
             var options = new ChaosOptions(
                 parse.GetValue(silos), parse.GetValue(orders), parse.GetValue(items), d, Arguments.ParseMode(parse.GetValue(mode)),
@@ -75,10 +71,7 @@ public static class ChaosCommand
             }
 
             // The silos started here form their own cluster, named after the run.
-            await using var session = new ClientSession(parse.GetValue(CommandFactory.Json), c => new Hosting.ClusterSettings
-            {
-                ClusterId = name, ServiceId = name, ConnectionString = c.ConnectionString,
-            });
+            await using var session = ClientSession.ForOwnCluster(parse.GetValue(CommandFactory.Json), name);
             var report = await new ChaosRunner(options, session).RunAsync(ct);
             session.Printer.Result(report, console => Print(console, report));
             return report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;

@@ -27,6 +27,10 @@ public sealed class ClientSession : IAsyncDisposable
         Printer = new Printer(json);
     }
 
+    /// <summary>A session for silos the command starts itself: their own cluster and service, both named <paramref name="name"/>.</summary>
+    public static ClientSession ForOwnCluster(bool json, string name) =>
+        new(json, c => new ClusterSettings { ClusterId = name, ServiceId = name, ConnectionString = c.ConnectionString });
+
     public IConfiguration Configuration { get; }
 
     public ClusterSettings Cluster { get; }

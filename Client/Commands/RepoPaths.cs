@@ -30,6 +30,13 @@ public static class RepoPaths
         return Path.Combine(root, "Silo", "bin", here.Parent!.Name, here.Name, "ExactlyOnce.Silo.dll");
     }
 
+    /// <summary>The silo program given (or the one built next to this client); a usage error when it is not there.</summary>
+    public static string RequireSiloDll(string? given)
+    {
+        var dll = given ?? BuiltSiloDll();
+        return File.Exists(dll) ? dll : throw new UsageException($"silo program not found at '{dll}' (build the solution, or pass --silo-dll)");
+    }
+
     /// <summary>"bash &lt;root&gt;/scripts/pg.sh restart", when the script is there.</summary>
     public static string? DefaultDatabaseRestartCommand() =>
         Root() is { } root && File.Exists(Path.Combine(root, "scripts", "pg.sh")) ? $"bash '{Path.Combine(root, "scripts", "pg.sh")}' restart" : null;

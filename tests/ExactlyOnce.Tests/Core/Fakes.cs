@@ -9,6 +9,9 @@ namespace ExactlyOnce.Tests.Core;
 /// <summary>Orleans' own serializer, to copy state the way storage does and to measure its size.</summary>
 public static class StateSerializer
 {
+    /// <summary>The serializer itself, with the codecs of the grains and their messages.</summary>
+    public static Serializer Instance => Serializer;
+
     private static readonly Serializer Serializer = new ServiceCollection()
         .AddSerializer(b => b.AddAssembly(typeof(ComponentState<>).Assembly).AddAssembly(typeof(IMessage).Assembly))
         .BuildServiceProvider()

@@ -18,10 +18,7 @@ namespace ExactlyOnce.Tests.Storage;
 /// </summary>
 public sealed class StateSerializerTests
 {
-    private static readonly Serializer Orleans = new ServiceCollection()
-        .AddSerializer(b => b.AddAssembly(typeof(ComponentState<>).Assembly).AddAssembly(typeof(IMessage).Assembly))
-        .BuildServiceProvider()
-        .GetRequiredService<Serializer>();
+    private static readonly Serializer Orleans = ExactlyOnce.Tests.Core.StateSerializer.Instance;
 
     private static BillData Bill(int items)
     {

@@ -120,9 +120,13 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
         var publishSeconds = publishClock.Elapsed.TotalSeconds;
 
         var applied = await WaitUntilAppliedAsync(inspector, workload, expected, cancellationToken);
-        var dbAfter = await DatabaseCounters.ReadAsync(database, cancellationToken);
         var silosAfter = SiloCpu();
         var clientAfter = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var dbCpuAfter = (await DatabaseCounters.ReadAsync(database, cancellationToken)).CpuSeconds;
+        // A backend publishes its commit and row counts when it goes idle, at most once a second:
+        // read them once every backend of the run has (the pollers' commits of this wait count too).
+        await Task.Delay(DatabaseCounters.PublishDelay, cancellationToken);
+        var dbAfter = await DatabaseCounters.ReadAsync(database, cancellationToken);
 
         var report = await inspector.VerifyAsync(workload, options.Timeout, session.Printer.Note, cancellationToken);
         var states = await inspector.ReadStatesAsync(workload);
@@ -135,7 +139,7 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
         var run = new BenchRun(
             Arguments.ModeName(mode), round, workload.Name, expected, applied, Math.Round(seconds, 2),
             Math.Round(applied / seconds, 1), Math.Round(expected / Math.Max(0.001, publishSeconds), 1), LatencySummary.Of(latencies),
-            Per(silosAfter - silosBefore, perThousand), Per(dbAfter.CpuSeconds - dbBefore.CpuSeconds, perThousand),
+            Per(silosAfter - silosBefore, perThousand), Per(dbCpuAfter - dbBefore.CpuSeconds, perThousand),
             Math.Round((clientAfter - clientBefore) * perThousand, 3),
             Math.Round((dbAfter.Commits - dbBefore.Commits) / (double)Math.Max(1, applied), 2),
             Math.Round((dbAfter.RowsWritten - dbBefore.RowsWritten) / (double)Math.Max(1, applied), 2),

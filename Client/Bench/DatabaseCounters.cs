@@ -5,11 +5,14 @@ namespace ExactlyOnce.Client.Bench;
 /// <summary>
 /// Cumulative counters of the database at one moment: commits (pg_stat_database) and rows
 /// inserted, updated and deleted in user tables (pg_stat_user_tables), plus the server's CPU when
-/// it runs on this machine. PostgreSQL publishes a backend's counts when its transaction ends (at
-/// most once a second for a busy backend), so a difference is exact to about a second of work.
+/// it runs on this machine. PostgreSQL publishes a backend's counts when it goes idle, at most once
+/// a second (PostgreSQL 15), so counts read right after a run miss up to a second of its work.
 /// </summary>
 public sealed record DatabaseCounters(long Commits, long RowsWritten, double? CpuSeconds)
 {
+    /// <summary>How long to wait after a run before its counts are all published.</summary>
+    public static readonly TimeSpan PublishDelay = TimeSpan.FromSeconds(2);
+
     public static async Task<DatabaseCounters> ReadAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);

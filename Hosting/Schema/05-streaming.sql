@@ -476,7 +476,21 @@ LANGUAGE plpgsql
 AS $fn$
 DECLARE
     v_now timestamptz := now();
+    v_me  text := coalesce(current_setting('application_name', true), '');
+    v_oldest_confirmed timestamptz;
 BEGIN
+    -- The claim time of the oldest row this call confirms (for the lost confirms below).
+    SELECT min(m.ModifiedOn)
+      INTO v_oldest_confirmed
+      FROM OrleansStreamMessage AS m
+      JOIN orleans_stream_parse_items(p_items) AS i ON m.MessageId = i.message_id
+     WHERE m.ServiceId = p_service_id
+       AND m.ProviderId = p_provider_id
+       AND m.QueueId = p_queue_id
+       AND i.receipt > 0
+       AND m.Dequeued = i.receipt
+       AND m.ClaimedBy = v_me;
+
     RETURN QUERY
     WITH items AS (
         SELECT i.message_id, i.receipt
@@ -510,6 +524,22 @@ BEGIN
     SELECT c.ServiceId, c.ProviderId, c.QueueId, c.MessageId FROM confirmed AS c
     UNION ALL
     SELECT r.ServiceId, r.ProviderId, r.QueueId, r.MessageId FROM released AS r;
+
+    -- Lost confirms. An agent confirms whole cache buckets, oldest first, so once it confirms rows
+    -- it claimed at time T, every row it claimed before T has left its cache: if one is still
+    -- claimed here, its confirm was lost (the provider ignores a failed confirm, e.g. during a
+    -- database restart) and the live silo would renew its lease for up to 20 visibility timeouts.
+    -- Such rows are released, to be delivered again at once (dedup absorbs the repeat).
+    UPDATE OrleansStreamMessage AS m
+       SET VisibleOn = v_now,
+           ClaimedBy = NULL,
+           ModifiedOn = v_now
+     WHERE m.ServiceId = p_service_id
+       AND m.ProviderId = p_provider_id
+       AND m.QueueId = p_queue_id
+       AND m.ClaimedBy = v_me
+       AND v_me <> ''
+       AND m.ModifiedOn < v_oldest_confirmed;
 END
 $fn$;
 

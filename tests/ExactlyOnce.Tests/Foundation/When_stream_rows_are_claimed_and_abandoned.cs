@@ -215,6 +215,38 @@ public sealed class When_stream_rows_are_claimed_and_abandoned(StreamRowsDatabas
     }
 
     [Fact]
+    public async Task Should_release_the_rows_whose_confirm_was_lost_when_the_same_claimant_confirms_later_ones()
+    {
+        await using var a = await ClaimantAsync("silo-a");
+        await using var b = await ClaimantAsync("silo-b");
+        var lost = await EnqueueAsync(2);
+        var first = await a.DequeueAsync();                    // its confirm will be lost
+        Assert.Equal(lost, first.Select(m => m.Id));
+        await ExecuteAsync($"UPDATE OrleansStreamMessage SET ModifiedOn = now() - interval '10 seconds' WHERE ServiceId = '{_service}'");
+        var later = await EnqueueAsync(3);
+        var second = await a.DequeueAsync();
+        Assert.Equal(later, second.Select(m => m.Id));
+
+        // A confirm by another claimant says nothing about a's cache.
+        await b.ConfirmAsync([(lost[0], 99)]);
+        Assert.Equal("silo-a", (await RowAsync(lost[1])).ClaimedBy);
+
+        // a confirming part of its second read releases nothing of that read...
+        Assert.Equal([later[0]], await a.ConfirmAsync([(later[0], second[0].Receipt)]));
+        Assert.Equal("silo-a", (await RowAsync(later[1])).ClaimedBy);
+
+        // But the rows a claimed before the ones it confirmed have left its cache: released, visible now.
+        foreach (var id in lost)
+        {
+            var row = await RowAsync(id);
+            Assert.Equal(((string?)null, 0), (row.ClaimedBy, row.Abandoned));
+            Assert.True(row.VisibleInSeconds <= 0.5, $"row {id} visible in {row.VisibleInSeconds} s");
+        }
+
+        Assert.Equal(lost, (await b.DequeueAsync()).Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task Should_never_dead_letter_a_failed_row_and_back_off_up_to_five_minutes()
     {
         await using var a = await ClaimantAsync("silo-a");

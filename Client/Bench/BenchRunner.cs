@@ -64,15 +64,15 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
             }
 
             var summaries = options.Modes.Select(m => Summarize(m, runs.Where(r => r.Mode == Arguments.ModeName(m)).ToList(), latencies[m])).ToList();
-            double? ratio = summaries.FirstOrDefault(s => s.Mode == "exactly-once") is { } eo && summaries.FirstOrDefault(s => s.Mode == "at-least-once") is { } alo && alo.Throughput > 0
-                ? Math.Round(eo.Throughput / alo.Throughput, 3)
-                : null;
+            var eo = summaries.FirstOrDefault(s => s.Mode == Arguments.ModeName(DeliveryMode.ExactlyOnce))?.Throughput;
+            var alo = summaries.FirstOrDefault(s => s.Mode == Arguments.ModeName(DeliveryMode.AtLeastOnce))?.Throughput;
+            double? ratio = eo is { } e && alo is > 0 ? Math.Round(e / alo.Value, 3) : null;
+            double? ofCeiling = eo is { } e2 && ceiling is { MessagesPerSecond: > 0 } c ? Math.Round(e2 / c.MessagesPerSecond, 3) : null;
             // At-most-once may lose by design; the guarantees of the other two must hold.
-            var ok = runs.Where(r => r.Mode != "at-most-once").All(r => r.Verdict.Ok);
-            var eoThroughput = summaries.FirstOrDefault(s => s.Mode == "exactly-once")?.Throughput;
+            var ok = runs.Where(r => r.Mode != Arguments.ModeName(DeliveryMode.AtMostOnce)).All(r => r.Verdict.Ok);
             return new BenchReport(options.Name, options.Silos, options.Orders, options.ItemsPerOrder * options.Orders, options.Concurrency,
                 options.Rate, options.Warmup, options.Rounds, Environment.ProcessorCount, runs, summaries, ratio, ok, options.SiloArgs,
-                ceiling?.MessagesPerSecond, ceiling is { MessagesPerSecond: > 0 } c && eoThroughput is { } eo2 ? Math.Round(eo2 / c.MessagesPerSecond, 3) : null);
+                ceiling?.MessagesPerSecond, ofCeiling);
         }
         finally
         {

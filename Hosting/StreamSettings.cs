@@ -18,6 +18,14 @@ public sealed class StreamSettings
     /// <summary>How long a dequeued message stays invisible to other receivers. Default: 60 s.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often each pulling agent reads its queue. Every queue is read this often whether it holds
+    /// anything or not, so a shorter period lowers the latency of a hop (a message waits half a period
+    /// on average) and costs empty reads at rest: QueueCount reads per period per namespace, spread
+    /// over the silos (docs/performance.md, polling). Default: 100 ms, the provider's own.
+    /// </summary>
+    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long the pulling agent waits for one delivery to a consumer. Default: 10 s.</summary>
     public TimeSpan MaxEventDeliveryTime { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -58,6 +66,8 @@ public sealed class StreamSettings
         Require(QueueCount is >= 1 and <= 1024, nameof(QueueCount), "must be between 1 and 1024");
         Require(MaxAttempts >= 1, nameof(MaxAttempts), "must be at least 1");
         Require(ExpiryTimeout >= TimeSpan.FromMinutes(1), nameof(ExpiryTimeout), "must be at least 1 minute");
+        Require(PollingPeriod >= TimeSpan.FromMilliseconds(10) && PollingPeriod <= TimeSpan.FromMinutes(1), nameof(PollingPeriod),
+            "must be between 10 ms and 1 minute");
         Require(MaxEventDeliveryTime > TimeSpan.Zero, nameof(MaxEventDeliveryTime), "must be positive");
         Require(VisibilityTimeout >= 2 * MaxEventDeliveryTime, nameof(VisibilityTimeout),
             $"must be at least twice {nameof(MaxEventDeliveryTime)} ({MaxEventDeliveryTime}), or messages are delivered several times");

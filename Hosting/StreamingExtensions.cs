@@ -28,7 +28,11 @@ public static class StreamingExtensions
         {
             configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
             configurator.ConfigurePartitioning(settings.QueueCount);
-            configurator.ConfigurePullingAgent(options => options.Configure(o => o.MaxEventDeliveryTime = settings.MaxEventDeliveryTime));
+            configurator.ConfigurePullingAgent(options => options.Configure(o =>
+            {
+                o.MaxEventDeliveryTime = settings.MaxEventDeliveryTime;
+                o.GetQueueMsgsTimerPeriod = settings.PollingPeriod;
+            }));
             if (!settings.StartAgents)
             {
                 configurator.ConfigureLifecycle(options => options.Configure(o => o.StartupState = StreamLifecycleOptions.RunState.AgentsStopped));

@@ -10,6 +10,7 @@ namespace ExactlyOnce.Tests.Client;
 /// the failing message is dead-lettered after the policy's immediate and delayed retries (~35 s).
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(TestCollections.MostlyWaiting)]
 public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
 {
     private TestDatabase _db = null!;

@@ -9,6 +9,7 @@ namespace ExactlyOnce.Tests.Client;
 /// policy, the stream gave up after about a minute and the event was only in the dead letters.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(TestCollections.MostlyWaiting)]
 public sealed class When_billing_fails_for_three_minutes(ClientCluster cluster) : IClassFixture<ClientCluster>
 {
     private readonly ClientProcess _client = cluster.Client;

@@ -10,6 +10,7 @@ namespace ExactlyOnce.Tests.Chaos;
 /// the row out in ever smaller suspect groups, and dead-letters it when it kills its silo twice alone.
 /// </summary>
 [Trait("Category", "Chaos")]
+[Collection(TestCollections.MostlyWaiting)]
 public sealed class When_a_message_kills_every_silo_it_reaches(ITestOutputHelper output)
 {
     /// <summary>

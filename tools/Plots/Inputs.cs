@@ -32,8 +32,10 @@ public sealed record StateSizeFile(string Silo, string Format, string State, IRe
 
 /// <summary>
 /// One order after <see cref="Messages"/> messages: the stored bytes of its state row, split into
-/// business data and protocol part, the verifier's verdict (null when it gave none) and the
-/// messages per second of that load and its verification.
+/// business data and protocol part, the verifier's verdict (null when it gave none), the messages
+/// per second of that load and its verification (wall time of the two client commands), and the
+/// messages per second from the first publish to the order's last state write (null when the
+/// script could not tell).
 /// </summary>
 public sealed record StateSizeEntry(
     int Messages,
@@ -42,7 +44,9 @@ public sealed record StateSizeEntry(
     long ProtocolBytes,
     bool? Ok,
     double Seconds,
-    double Throughput);
+    double Throughput,
+    double? AppliedSeconds = null,
+    double? AppliedThroughput = null);
 
 public static class Inputs
 {

@@ -165,7 +165,7 @@ public static class Charts
         var checkpoints = string.Join(' ', entries.Select(e => e.Messages.ToString(Numbers)));
         Finish(plot,
             $"Stored state of one order (A) against the messages it processed\n" +
-            $"scripts/state-size.sh {checkpoints}; {file.Format} state format; silo {Shorten(file.Silo, 60)}" +
+            $"scripts/state-size.sh {checkpoints}; {file.Format} state format; silo build {Shorten(file.Silo.Split(' ')[0], 40)}" +
             (string.IsNullOrWhiteSpace(machine) ? "" : $"\n{machine.Trim()}"),
             $"messages processed by the order{(log ? " (log scale)" : "")}",
             "bytes written per state write (state row)");
@@ -246,12 +246,9 @@ public static class Charts
             $" --rounds {Same("--rounds", f => f.Rounds)} --rate R";
     }
 
-    /// <summary>The machine line: the cores the bench saw, and what --machine says.</summary>
-    private static string Machine(IReadOnlyList<int> cores, string? machine)
-    {
-        var counted = cores.Count == 0 ? null : $"{string.Join(" / ", cores)} cores";
-        return string.Join(", ", new[] { counted, machine?.Trim() }.Where(s => !string.IsNullOrEmpty(s)));
-    }
+    /// <summary>The machine line: what --machine says, else the cores the bench saw.</summary>
+    private static string Machine(IReadOnlyList<int> cores, string? machine) =>
+        !string.IsNullOrWhiteSpace(machine) ? machine.Trim() : cores.Count == 0 ? "" : $"{string.Join(" / ", cores)} cores";
 
     private static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }

@@ -13,6 +13,7 @@ namespace ExactlyOnce.Benchmarks;
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
+[IterationTime(250)]
 public class HoldBackBenchmarks
 {
     private MessageProcessor<Tally> _processor = null!;

@@ -271,7 +271,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         MessagingLog.Duplicate(_logger, _component, message.MessageId, _store.State.Outbox.Count);
         await DispatchPendingAsync();
-        await ReleaseReadyAsync();
+        await ReleaseReadyAsync(message.ProducerId);
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         return ProcessOutcome.Duplicate;
     }
@@ -491,14 +491,25 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     private async Task DispatchPendingAsync()
     {
         var outbox = _store.State.Outbox;
-        while (outbox.Count > 0)
+        var sent = 0;
+        try
         {
-            var entry = outbox[0];
-            await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
-            // Removed in memory only once the stream confirmed the insert.
-            outbox.RemoveAt(0);
-            HasUnsavedClear = true;
-            MessagingLog.Dispatched(_logger, _component, entry.MessageId, entry.CausedBy);
+            for (; sent < outbox.Count; sent++)
+            {
+                var entry = outbox[sent];
+                await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+                MessagingLog.Dispatched(_logger, _component, entry.MessageId, entry.CausedBy);
+            }
+        }
+        finally
+        {
+            // Removed in memory only once the stream confirmed their inserts; at once, not one by
+            // one from the front (a long outbox would shift for every entry).
+            if (sent > 0)
+            {
+                outbox.RemoveRange(0, sent);
+                HasUnsavedClear = true;
+            }
         }
     }
 }

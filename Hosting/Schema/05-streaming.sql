@@ -228,23 +228,28 @@ BEGIN
     IF p_claimant IS NULL OR p_claimant = '' THEN
         RETURN 0;  -- an anonymous claimant cannot tell its rows from a dead one's
     END IF;
+    -- MATERIALIZED: the rows to renew are found and locked once. As an IN (subquery), the planner
+    -- took a nested semi join that ran the locking subquery again for every row of the queue (one
+    -- renewal of a 228-row queue read 45,000 buffers; 339 ms a call under a backlog).
+    WITH due AS MATERIALIZED (
+        SELECT r.MessageId
+          FROM OrleansStreamMessage AS r
+         WHERE r.ServiceId = p_service_id
+           AND r.ProviderId = p_provider_id
+           AND r.QueueId = p_queue_id
+           AND r.ClaimedBy = p_claimant
+           AND r.VisibleOn > v_now
+           AND r.VisibleOn <= v_now + v_lease / 2
+           AND r.ExpiresOn > v_now
+           AND r.ModifiedOn > v_now - 20 * p_visibility_timeout * interval '1 second'
+           FOR UPDATE SKIP LOCKED)
     UPDATE OrleansStreamMessage AS m
        SET VisibleOn = v_now + v_lease
+      FROM due
      WHERE m.ServiceId = p_service_id
        AND m.ProviderId = p_provider_id
        AND m.QueueId = p_queue_id
-       AND m.MessageId IN (
-            SELECT r.MessageId
-              FROM OrleansStreamMessage AS r
-             WHERE r.ServiceId = p_service_id
-               AND r.ProviderId = p_provider_id
-               AND r.QueueId = p_queue_id
-               AND r.ClaimedBy = p_claimant
-               AND r.VisibleOn > v_now
-               AND r.VisibleOn <= v_now + v_lease / 2
-               AND r.ExpiresOn > v_now
-               AND r.ModifiedOn > v_now - 20 * p_visibility_timeout * interval '1 second'
-               FOR UPDATE SKIP LOCKED);
+       AND m.MessageId = due.MessageId;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END
@@ -478,12 +483,20 @@ DECLARE
     v_now timestamptz := now();
     v_me  text := coalesce(current_setting('application_name', true), '');
     v_oldest_confirmed timestamptz;
+    v_ids      bigint[];
+    v_receipts integer[];
 BEGIN
+    -- Parsed once: used inline, the parser's expressions were evaluated again in every filter and
+    -- index condition of each statement below (about 50 ms for a 409-item confirm).
+    SELECT coalesce(array_agg(i.message_id), '{}'), coalesce(array_agg(i.receipt), '{}')
+      INTO v_ids, v_receipts
+      FROM orleans_stream_parse_items(p_items) AS i;
+
     -- The claim time of the oldest row this call confirms (for the lost confirms below).
     SELECT min(m.ModifiedOn)
       INTO v_oldest_confirmed
       FROM OrleansStreamMessage AS m
-      JOIN orleans_stream_parse_items(p_items) AS i ON m.MessageId = i.message_id
+      JOIN unnest(v_ids, v_receipts) AS i(message_id, receipt) ON m.MessageId = i.message_id
      WHERE m.ServiceId = p_service_id
        AND m.ProviderId = p_provider_id
        AND m.QueueId = p_queue_id
@@ -494,7 +507,7 @@ BEGIN
     RETURN QUERY
     WITH items AS (
         SELECT i.message_id, i.receipt
-          FROM orleans_stream_parse_items(p_items) AS i
+          FROM unnest(v_ids, v_receipts) AS i(message_id, receipt)
     ),
     confirmed AS (
         DELETE FROM OrleansStreamMessage AS m

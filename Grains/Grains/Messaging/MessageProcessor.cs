@@ -271,7 +271,13 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         MessagingLog.Duplicate(_logger, _component, message.MessageId, _store.State.Outbox.Count);
         await DispatchPendingAsync();
-        await ReleaseReadyAsync(message.ProducerId);
+        if (message.ProducerId is { } producerId)
+        {
+            // What a crash may have left ready behind its own producer's mark; an unsequenced copy
+            // has no producer whose messages it could have made ready.
+            await ReleaseReadyAsync(producerId);
+        }
+
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         return ProcessOutcome.Duplicate;
     }

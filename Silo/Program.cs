@@ -46,6 +46,7 @@ try
     var failureDetection = FailureDetectionSettings.From(configuration);
     var messaging = MessagingSettings.From(configuration);
     var storage = StorageSettings.From(configuration);
+    var faultInjection = FaultInjectionSettings.From(configuration, messaging);
     var advertised = silo.ResolveAdvertisedAddress();
 
     await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
@@ -76,7 +77,7 @@ try
             o.ServiceId = cluster.ServiceId;
         });
         orleans.ConfigureEndpoints(advertised, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
-        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging, storage);
+        orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging, storage, faultInjection);
     });
 
     using var host = builder.Build();
@@ -84,7 +85,8 @@ try
     // stopping while its database is unreachable.
     using var shutdownGuard = new ShutdownGuard(host, silo.ShutdownTimeout);
     await host.StartAsync();
-    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}");
+    var faultsNote = !faultInjection.Enabled ? "" : faultInjection.AllowCrash ? " fault injection ON (crash allowed)" : " fault injection ON";
+    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}{faultsNote}");
     await host.WaitForShutdownAsync();
     // Still under the guard's deadline: disposing the services can wait on the database too.
     host.Dispose();

@@ -29,7 +29,8 @@ public static class SiloConfiguration
         StreamSettings streams,
         FailureDetectionSettings failureDetection,
         MessagingSettings? messaging = null,
-        StorageSettings? storage = null)
+        StorageSettings? storage = null,
+        FaultInjectionSettings? faultInjection = null)
     {
         messaging ??= new MessagingSettings();
         connectionString = PostgresConnection.WithoutPoolReset(connectionString);
@@ -50,20 +51,33 @@ public static class SiloConfiguration
         });
         silo.AddDurableStreams(connectionString, streams);
         silo.Services.Configure<ClusterMembershipOptions>(failureDetection.ApplyTo);
-        silo.AddExactlyOnceMessaging(connectionString, streams, messaging);
+        silo.AddExactlyOnceMessaging(connectionString, streams, messaging, faultInjection);
         return silo;
     }
 
-    /// <summary>The messaging core: options, fault injection (configured and run-time), dead letters and the send audit.</summary>
-    public static ISiloBuilder AddExactlyOnceMessaging(this ISiloBuilder silo, string connectionString, StreamSettings streams, MessagingSettings messaging)
+    /// <summary>
+    /// The messaging core: options, fault injection (configured and run-time, only when
+    /// <paramref name="faultInjection"/> enables it; off when null), dead letters and the send audit.
+    /// </summary>
+    public static ISiloBuilder AddExactlyOnceMessaging(
+        this ISiloBuilder silo, string connectionString, StreamSettings streams, MessagingSettings messaging, FaultInjectionSettings? faultInjection = null)
     {
+        faultInjection ??= new FaultInjectionSettings();
+        faultInjection.Validate(messaging.Faults);
+        var faults = faultInjection.ToPolicy();
         var services = silo.Services;
+        services.AddSingleton(faults);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(messaging.ToOptions(streams)));
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton(sp => new FaultInjector(messaging.Faults, sp.GetRequiredService<ILogger<FaultInjector>>()));
         services.AddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
-        services.AddHostedService<FaultSettingsPoller>();
+        if (faults.Enabled)
+        {
+            // Off, no silo asks the control grain for rules: nothing a client sets can reach it.
+            services.AddHostedService<FaultSettingsPoller>();
+        }
+
         services.AddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,

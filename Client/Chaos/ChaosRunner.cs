@@ -33,7 +33,10 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         [
             "--connection-string", session.Cluster.ConnectionString,
             "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId,
-            // Nothing else: chaos runs on the stream and messaging defaults a user ships.
+            // Nothing else: chaos runs on the stream and messaging defaults a user ships, with fault
+            // injection switched on only when --fault asks for faults.
+            .. options.Faults.Count == 0 ? Array.Empty<string>()
+                : ["--FaultInjection:Enabled", "true", "--FaultInjection:AllowCrash", "true"],
         ];
         // --backlog: the first start keeps the pulling agents stopped, so the whole load waits in the
         // stream table; every later start (after a kill or a crash) has them on.

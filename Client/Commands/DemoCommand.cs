@@ -43,9 +43,11 @@ public static class DemoCommand
             var control = client.GetGrain<IFaultControlGrain>(0);
             var before = await control.Get();
             var rows = new List<DemoRow>();
+            // Refused (one line, exit 2) on a cluster whose silos run without fault injection.
+            var armed = await FaultsCommands.RefusedAsUsageAsync(() => control.Set([rule]));
             try
             {
-                await FaultsCommands.WaitAppliedAsync(client, await control.Set([rule]), ct);
+                await FaultsCommands.WaitAppliedAsync(client, armed, ct);
                 session.Printer.Note($"faults on: {rule}");
                 var stamp = DateTime.UtcNow.ToString("HHmmss");
                 foreach (var mode in new[] { DeliveryMode.AtMostOnce, DeliveryMode.AtLeastOnce, DeliveryMode.ExactlyOnce })

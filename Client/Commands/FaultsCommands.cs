@@ -17,7 +17,7 @@ public static class FaultsCommands
         {
             var parsed = parse.GetValue(rules)!.Select(Arguments.ParseFaultRule).ToList();
             var client = await session.ClientAsync(ct);
-            var version = await client.GetGrain<IFaultControlGrain>(0).Set(parsed);
+            var version = await RefusedAsUsageAsync(() => client.GetGrain<IFaultControlGrain>(0).Set(parsed));
             return await ReportAsync(session, client, version, ct);
         });
 
@@ -25,7 +25,7 @@ public static class FaultsCommands
         clear.SetSessionAction(async (_, session, ct) =>
         {
             var client = await session.ClientAsync(ct);
-            var version = await client.GetGrain<IFaultControlGrain>(0).Clear();
+            var version = await RefusedAsUsageAsync(() => client.GetGrain<IFaultControlGrain>(0).Clear());
             return await ReportAsync(session, client, version, ct);
         });
 
@@ -42,6 +42,19 @@ public static class FaultsCommands
         faults.Subcommands.Add(clear);
         faults.Subcommands.Add(show);
         return faults;
+    }
+
+    /// <summary>A cluster that refuses the rules (fault injection off, or crash not allowed) is a usage error: one line, exit 2.</summary>
+    public static async Task<int> RefusedAsUsageAsync(Func<Task<int>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (FaultInjectionRefusedException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
     }
 
     /// <summary>Waits until every active silo applied <paramref name="version"/> (silos poll each second); false after <paramref name="timeout"/> (default 15 s).</summary>

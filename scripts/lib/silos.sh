@@ -4,7 +4,9 @@
 start_two_silos() {
   local silo_dll="$1" logs="$2" i
   for i in 1 2; do
-    dotnet "$silo_dll" --silo-port $((11110 + i)) --gateway-port $((30000 + i)) >"$logs/silo$i.log" 2>&1 &
+    # The demo arms faults on its own silos ('demo' throws after commit; no crash rules).
+    dotnet "$silo_dll" --silo-port $((11110 + i)) --gateway-port $((30000 + i)) \
+      --FaultInjection:Enabled true >"$logs/silo$i.log" 2>&1 &
     pids+=($!)
   done
   for i in 1 2; do

@@ -6,7 +6,12 @@ namespace ExactlyOnce.Grains.Faults;
 /// </summary>
 public interface IFaultControlGrain : IGrainWithIntegerKey
 {
-    /// <summary>Arms these rules on every silo (replacing earlier run-time rules); returns the new version.</summary>
+    /// <summary>
+    /// Arms these rules on every silo (replacing earlier run-time rules); returns the new version.
+    /// Throws <see cref="FaultInjectionRefusedException"/> when the cluster's
+    /// <see cref="FaultInjectionPolicy"/> refuses them (so do <see cref="Clear"/> on a cluster with fault
+    /// injection off).
+    /// </summary>
     Task<int> Set(IReadOnlyList<FaultRule> rules);
 
     /// <summary>Switches every fault off on every silo; returns the new version.</summary>

@@ -1,14 +1,24 @@
 namespace ExactlyOnce.Grains.Faults;
 
-/// <summary>Holds the cluster-wide run-time fault rules (persisted, so they survive the grain's silo).</summary>
+/// <summary>
+/// Holds the cluster-wide run-time fault rules (persisted, so they survive the grain's silo). Rules
+/// are taken only where the silos' <see cref="FaultInjectionPolicy"/> allows them (off by default);
+/// the policy of the silo hosting this grain stands for the cluster's.
+/// </summary>
 public sealed class FaultControlGrain(
-    [PersistentState("fault-control", OrleansNames.GrainStorage)] IPersistentState<FaultControlGrain.State> state) : Grain, IFaultControlGrain
+    [PersistentState("fault-control", OrleansNames.GrainStorage)] IPersistentState<FaultControlGrain.State> state,
+    FaultInjectionPolicy policy) : Grain, IFaultControlGrain
 {
     private readonly Dictionary<string, int> _applied = [];
     private readonly Dictionary<string, long> _fired = [];
 
     public async Task<int> Set(IReadOnlyList<FaultRule> rules)
     {
+        if (policy.Refusal(rules) is { } refusal)
+        {
+            throw new FaultInjectionRefusedException(refusal);
+        }
+
         state.State.Version++;
         state.State.Rules = [.. rules];
         await state.WriteStateAsync();

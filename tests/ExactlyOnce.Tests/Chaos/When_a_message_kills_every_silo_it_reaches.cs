@@ -18,7 +18,7 @@ public sealed class When_a_message_kills_every_silo_it_reaches(ITestOutputHelper
     /// read again; 20 s (the least the default MaxEventDeliveryTime allows) keeps the test short.
     /// Nothing else differs from the defaults.
     /// </summary>
-    private static readonly string[] SiloArgs = ["--Streams:VisibilityTimeout", "00:00:20"];
+    private static readonly string[] SiloArgs = ["--Streams:VisibilityTimeout", "00:00:20", .. SiloProcess.FaultInjectionOn];
 
     [Fact]
     public async Task Should_dead_letter_it_after_a_few_silo_deaths_and_apply_everything_else_once()

@@ -8,6 +8,7 @@ namespace ExactlyOnce.Tests.Chaos;
 /// random silos (each started again), crash faults after commit, one immediate PostgreSQL restart.
 /// </summary>
 [Trait("Category", "Chaos")]
+[Collection(TestCollections.RestartsPostgres)]
 public sealed class When_silos_are_killed_under_load(ITestOutputHelper output)
 {
     /// <summary>The stated bound: after the last fault the cluster drains within this time.</summary>

@@ -26,8 +26,11 @@ public abstract class SiloFixture(string prefix, params string[] siloArgs) : IAs
     }
 }
 
-/// <summary>The client command tests' silo, on the default settings.</summary>
-public sealed class ClientCluster() : SiloFixture("cli");
+/// <summary>The client command tests' silo, on the default settings with fault injection on (they arm faults).</summary>
+public sealed class ClientCluster() : SiloFixture("cli", SiloProcess.FaultInjectionOn);
 
-/// <summary>A silo on the default stream and messaging settings: what a user ships.</summary>
-public sealed class SequencedCluster() : SiloFixture("seq");
+/// <summary>A silo on the default stream and messaging settings, what a user ships, with fault injection on (the tests arm faults).</summary>
+public sealed class SequencedCluster() : SiloFixture("seq", SiloProcess.FaultInjectionOn);
+
+/// <summary>A silo on every default, fault injection included (off).</summary>
+public sealed class DefaultCluster() : SiloFixture("def");

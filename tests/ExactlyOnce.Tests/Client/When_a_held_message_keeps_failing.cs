@@ -21,7 +21,7 @@ public sealed class When_a_held_message_keeps_failing : IAsyncLifetime
     {
         _db = await TestDatabase.CreateAsync("held");
         var cluster = $"held-{Guid.NewGuid():N}"[..12];
-        _silo = SiloProcess.Start(_db.ConnectionString, cluster);
+        _silo = SiloProcess.Start(_db.ConnectionString, cluster, SiloProcess.FaultInjectionOn);
         await _silo.WaitStartedAsync(TimeSpan.FromSeconds(60));
         _client = new ClientProcess(_db.ConnectionString, cluster);
     }

@@ -53,6 +53,44 @@ public sealed class SiloSettingsTests
         Assert.Equal("Messaging:SentRetention must be at least 1 minute.", ex.Message);
     }
 
+    [Fact]
+    public void Should_take_no_fault_rules_by_default()
+    {
+        var configuration = Configuration();
+        var settings = FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration));
+        Assert.Equal(ExactlyOnce.Grains.Faults.FaultInjectionPolicy.Off, settings.ToPolicy());
+    }
+
+    [Theory]
+    [InlineData("Faults:0", "after-commit=0.1:throw", null, null, "Faults:0 arms a fault rule, but fault injection is off: set FaultInjection:Enabled=true")]
+    [InlineData("Faults:0", "after-commit=0.1:crash", "true", null, "Faults:0 is a crash rule: it also needs FaultInjection:AllowCrash=true.")]
+    [InlineData("Faults:0", "after-commit=0.1:throw", null, "true", "FaultInjection:AllowCrash needs FaultInjection:Enabled=true.")]
+    public void Should_refuse_configured_faults_the_switches_do_not_allow(string key, string rule, string? enabled, string? allowCrash, string expected)
+    {
+        var values = new List<(string, string)> { (key, rule) };
+        if (enabled is not null)
+        {
+            values.Add(("FaultInjection:Enabled", enabled));
+        }
+
+        if (allowCrash is not null)
+        {
+            values.Add(("FaultInjection:AllowCrash", allowCrash));
+        }
+
+        var configuration = Configuration([.. values]);
+        var ex = Assert.Throws<StartupException>(() => FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration)));
+        Assert.StartsWith(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Should_take_a_configured_crash_rule_when_both_switches_are_on()
+    {
+        var configuration = Configuration(("Faults:0", "after-commit=0.1:crash"), ("FaultInjection:Enabled", "true"), ("FaultInjection:AllowCrash", "true"));
+        var settings = FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration));
+        Assert.Equal(new ExactlyOnce.Grains.Faults.FaultInjectionPolicy(true, true), settings.ToPolicy());
+    }
+
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))

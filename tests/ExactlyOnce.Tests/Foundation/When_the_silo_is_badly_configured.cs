@@ -65,6 +65,14 @@ public sealed class When_the_silo_is_badly_configured
         AssertOneLineError(code, stderr, expected);
     }
 
+    [Fact]
+    public async Task Should_refuse_a_configured_crash_fault_without_its_own_switch()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,
+            "--Faults:0", "after-commit=0.5:crash", "--FaultInjection:Enabled", "true");
+        AssertOneLineError(code, stderr, "Faults:0 is a crash rule: it also needs FaultInjection:AllowCrash=true.");
+    }
+
     private static void AssertOneLineError(int code, string stderr, string expected)
     {
         Assert.NotEqual(0, code);

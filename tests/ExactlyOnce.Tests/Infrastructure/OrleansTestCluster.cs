@@ -56,7 +56,9 @@ public static class OrleansTestCluster
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) =>
-            siloBuilder.AddExactlyOnceInfrastructure(siloBuilder.Configuration[ConnectionKey]!, FastStreams, new FailureDetectionSettings());
+            // Fault injection on for the fault-point tests; no crash rules in a test host's own process.
+            siloBuilder.AddExactlyOnceInfrastructure(siloBuilder.Configuration[ConnectionKey]!, FastStreams, new FailureDetectionSettings(),
+                faultInjection: new FaultInjectionSettings { Enabled = true });
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

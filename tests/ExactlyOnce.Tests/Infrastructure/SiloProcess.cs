@@ -62,6 +62,12 @@ public sealed class SiloProcess : IAsyncDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException($"{project} build output not found", path);
     }
 
+    /// <summary>
+    /// Fault injection on, crash rules included (every silo has it off by default), for the tests
+    /// that arm faults; nothing else differs from the defaults.
+    /// </summary>
+    public static readonly string[] FaultInjectionOn = ["--FaultInjection:Enabled", "true", "--FaultInjection:AllowCrash", "true"];
+
     /// <summary>Starts a silo with free ports; <paramref name="extraArgs"/> are appended to its command line.</summary>
     public static SiloProcess Start(string connectionString, string clusterId, params string[] extraArgs)
     {

@@ -12,6 +12,7 @@ public sealed class When_a_silo_crashes_inside_the_pipeline : IAsyncLifetime
     private static readonly string[] StreamArgs =
     [
         "--Streams:VisibilityTimeout", "00:00:20", "--Streams:MaxEventDeliveryTime", "00:00:10", "--Streams:QueueCount", "2",
+        .. SiloProcess.FaultInjectionOn,
     ];
 
     private TestDatabase _db = null!;

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 
@@ -11,9 +10,7 @@ namespace ExactlyOnce.Benchmarks;
 /// at mark 1,000) and as many unsequenced ids in its fallback set. Each benchmark leaves the state
 /// as it found it (the undo is part of the measured time: a field write or a one-element list clear).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class DedupBenchmarks
 {
     private const long Mark = 1_000;

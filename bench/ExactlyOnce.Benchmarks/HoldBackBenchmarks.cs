@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
 
@@ -11,9 +10,7 @@ namespace ExactlyOnce.Benchmarks;
 /// gap (sequence 1) filling so that the whole run is applied. Each benchmark puts the buffer back
 /// (the undo is measured too: a list remove, or a mark reset and an AddRange of the held records).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class HoldBackBenchmarks
 {
     private MessageProcessor<Tally> _processor = null!;

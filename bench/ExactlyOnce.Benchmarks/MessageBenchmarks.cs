@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
@@ -27,9 +26,7 @@ public enum StateWrite
 /// publishes it (at once) and removes it from the outbox. The pair leaves the lines as they were;
 /// the mark is put back after it. Reported per message (two per invocation).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class OrderMessageBenchmarks
 {
     private const long Mark = 1_000;
@@ -83,9 +80,7 @@ public class OrderMessageBenchmarks
 /// from the order's producer, applied to a bill of <see cref="Entries"/> entries (the handler copies
 /// the bill, adds the entry), committed; then the entry is taken off again and the mark put back.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class BillingMessageBenchmarks
 {
     private StorageSerializers? _serializers;

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Messaging;
@@ -12,9 +11,7 @@ namespace ExactlyOnce.Benchmarks;
 /// clearing what the stream confirmed (the recovery pass, <see cref="MessageProcessor{TData}.FlushOutboxAsync"/>,
 /// with a publish that completes at once, then the write of the clear).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class OutboxBenchmarks
 {
     private IMessage _incoming = null!;

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Grains.Orders;
@@ -12,9 +11,7 @@ namespace ExactlyOnce.Benchmarks;
 /// (<see cref="StateSerializer"/>) in each format: an order of 100 lines, and bills of 100 and
 /// 1,000 entries, each a whole <see cref="ComponentState{TData}"/> as grain storage stores it.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 10)]
-[IterationTime(250)]
+[Config(typeof(ShortThroughputConfig))]
 public class SerializationBenchmarks
 {
     private StorageSerializers _serializers = null!;

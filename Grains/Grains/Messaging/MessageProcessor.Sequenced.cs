@@ -52,8 +52,8 @@ public sealed partial class MessageProcessor<TData>
         }
 
         var applied = await ApplyWithPolicyAsync(message, held: null);
-        // The messages it unblocks, all of its own producer: their failures stay with them, never with this one.
-        await ReleaseReadyAsync(producerId);
+        // The messages it unblocks: their failures stay with them, never with this one.
+        await ReleaseReadyAsync();
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         return applied;
     }
@@ -239,17 +239,15 @@ public sealed partial class MessageProcessor<TData>
     /// Applies held (and parked) messages whose turn has come, one at a time, committing each. A
     /// held message whose handler fails stays held with its failure counted, and the rest of its
     /// producer's messages wait behind it; the recovery reminder retries it.
-    /// <paramref name="onlyProducer"/>: the producer whose mark just moved or whose copy came again;
-    /// only its messages can have become ready, so the others are not walked (a receiver may know
-    /// thousands of producers). Null, on activation and on the reminder: every producer.
     /// </summary>
-    private async Task ReleaseReadyAsync(string? onlyProducer = null)
+    private async Task ReleaseReadyAsync()
     {
         var state = _store.State;
-        foreach (var producerId in onlyProducer is null ? state.Producers.Keys.ToList() : [onlyProducer])
+        foreach (var producerId in state.Producers.Keys.ToList())
         {
-            while (state.Producers.TryGetValue(producerId, out var progress))
+            while (true)
             {
+                var progress = state.Producers[producerId];
                 if (progress.Held.Count == 0 || progress.Held[0].Sequence != progress.Mark + 1)
                 {
                     if (progress.ParkedHigh > 0 && await UnparkAsync(producerId, progress))
@@ -282,11 +280,9 @@ public sealed partial class MessageProcessor<TData>
             }
         }
 
-        // Whatever is left has no delivery coming back for it (held messages were acknowledged). The
-        // producers not walked are as they were, and whatever made them need the reminder ensured it.
-        if (onlyProducer is null ? HasRecoveryWork()
-            : state.Outbox.Count > 0 || (state.Producers.TryGetValue(onlyProducer, out var walked) && NeedsRecovery(walked)))
+        if (HasRecoveryWork())
         {
+            // Whatever is left has no delivery coming back for it (held messages were acknowledged).
             await EnsureReminderAsync();
         }
     }
@@ -381,10 +377,7 @@ public sealed partial class MessageProcessor<TData>
     private bool HasRecoveryWork()
     {
         var state = _store.State;
-        return state.Outbox.Count > 0 || state.Producers.Values.Any(NeedsRecovery);
+        return state.Outbox.Count > 0 || state.Producers.Values.Any(p =>
+            (p.Held.Count > 0 && p.Held[0].Sequence == p.Mark + 1) || p.ParkedHigh > p.Mark);
     }
-
-    /// <summary>A held message whose turn has come, or parked messages above the mark.</summary>
-    private static bool NeedsRecovery(ProducerProgress progress) =>
-        (progress.Held.Count > 0 && progress.Held[0].Sequence == progress.Mark + 1) || progress.ParkedHigh > progress.Mark;
 }

@@ -271,13 +271,7 @@ public sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         MessagingLog.Duplicate(_logger, _component, message.MessageId, _store.State.Outbox.Count);
         await DispatchPendingAsync();
-        if (message.ProducerId is { } producerId)
-        {
-            // What a crash may have left ready behind its own producer's mark; an unsequenced copy
-            // has no producer whose messages it could have made ready.
-            await ReleaseReadyAsync(producerId);
-        }
-
+        await ReleaseReadyAsync();
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         return ProcessOutcome.Duplicate;
     }

@@ -88,9 +88,7 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
         await order.DeliverAsync(From("client/q/1", 1));                                       // frees the buffer
 
         Assert.Equal(ProcessOutcome.Conflict, await order.DeliverAsync(From(Client, 2, Filling.Strawberry)));
-        // The same copy again is no conflict: still parked (only its own producer's progress, or the
-        // recovery pass, moves it into the buffer), and the parking table knows it.
-        Assert.Equal(ProcessOutcome.Parked, await order.DeliverAsync(parked));
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(parked)); // the same copy again: moved from the parking table into the buffer meanwhile
         await order.DeliverAsync(Add(1));
         Assert.DoesNotContain(Filling.Strawberry, order.Store.Persisted.Data.Lines);
         Assert.Equal(4, order.Store.Persisted.Data.Lines.Count);

@@ -1,5 +1,7 @@
 using ExactlyOnce.Client.Runs;
+using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
+using ExactlyOnce.Grains.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Npgsql;
 using NpgsqlTypes;
@@ -10,8 +12,10 @@ namespace ExactlyOnce.Client.Verification;
 public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource database, string serviceId)
 {
     /// <summary>
-    /// Waits until no stream message of this service is left and the run's orders and bills have
-    /// empty outboxes, twice in a row a second apart; false when <paramref name="timeout"/> passes first.
+    /// Waits until nothing of the run can still move on its own, twice in a row a second apart: no
+    /// stream message of this service left, the run's orders and bills with empty outboxes, and no
+    /// producer of theirs waiting with held or parked messages, except behind a live dead letter
+    /// (which waits for an operator, not for time). False when <paramref name="timeout"/> passes first.
     /// </summary>
     public Task<bool> WaitForQuiescenceAsync(RunRecord run, TimeSpan timeout, Action<string>? progress, CancellationToken cancellationToken) =>
         WaitForQuiescenceAsync(run.OrderIds.ToList(), timeout, progress, cancellationToken);
@@ -26,13 +30,25 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
         {
             long pendingStream;
             var pendingOutbox = 0;
+            var waiting = new List<string>();
             try
             {
                 pendingStream = await StreamBacklogAsync(cancellationToken);
+                var deadLetters = await LiveDeadLetterPositionsAsync(cancellationToken);
                 foreach (var orderId in orderIds)
                 {
-                    pendingOutbox += (await client.GetGrain<IOrderGrain>(orderId).GetOrder()).PendingOutbox.Count;
-                    pendingOutbox += (await client.GetGrain<IBillingGrain>(orderId).GetBill()).PendingOutbox.Count;
+                    foreach (var (streamNamespace, grain) in new (string, IExactlyOnceReceiver)[]
+                             {
+                                 (StreamNamespaces.Orders, client.GetGrain<IOrderGrain>(orderId)),
+                                 (StreamNamespaces.Billing, client.GetGrain<IBillingGrain>(orderId)),
+                             })
+                    {
+                        var work = await grain.GetPendingWork();
+                        pendingOutbox += work.Outbox;
+                        waiting.AddRange(work.BlockedProducers
+                            .Where(p => !deadLetters.Contains((streamNamespace, orderId, p.ProducerId, p.Mark + 1)))
+                            .Select(p => $"{streamNamespace}/{orderId} waits for {p.ProducerId} #{p.Mark + 1} ({p.Held} held{(p.ParkedHigh > p.Mark ? $", parked up to #{p.ParkedHigh}" : "")})"));
+                    }
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -44,21 +60,40 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
                 continue;
             }
 
-            quietRounds = pendingStream == 0 && pendingOutbox == 0 ? quietRounds + 1 : 0;
+            var quiet = pendingStream == 0 && pendingOutbox == 0 && waiting.Count == 0;
+            quietRounds = quiet ? quietRounds + 1 : 0;
             if (quietRounds >= 2)
             {
                 return true;
             }
 
-            if (pendingStream + pendingOutbox > 0 && ++rounds % 5 == 1)
+            if (!quiet && ++rounds % 5 == 1)
             {
-                progress?.Invoke($"waiting for quiescence: {pendingStream} stream or unpublished client message(s), {pendingOutbox} outbox message(s) pending");
+                progress?.Invoke($"waiting for quiescence: {pendingStream} stream or unpublished client message(s), {pendingOutbox} outbox message(s) pending, {waiting.Count} producer(s) waiting for a message{(waiting.Count > 0 ? $" (first: {waiting[0]})" : "")}");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
 
         return false;
+    }
+
+    /// <summary>Positions (namespace, key, producer, sequence) of dead letters neither replayed nor discarded.</summary>
+    private async Task<HashSet<(string, string, string, long)>> LiveDeadLetterPositionsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("""
+            SELECT StreamNamespace, StreamKey, ProducerId, Sequence FROM ExactlyOnceDeadLetter
+            WHERE ServiceId = @service AND ReplayedOn IS NULL AND DiscardedOn IS NULL
+            """);
+        command.Parameters.AddWithValue("service", serviceId);
+        var positions = new HashSet<(string, string, string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            positions.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return positions;
     }
 
     /// <summary>

@@ -16,6 +16,10 @@ public interface IExactlyOnceReceiver : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ProtocolView> GetProtocol();
 
+    /// <summary>The outbox depth and the blocked producers, without measuring sizes: for readers that poll.</summary>
+    [AlwaysInterleave]
+    Task<PendingWork> GetPendingWork();
+
     /// <summary>Drops the entries of run producers with an incarnation at or below <paramref name="watermark"/>, which are complete everywhere, and remembers the watermark.</summary>
     Task RetireRunsThrough(long watermark);
 }

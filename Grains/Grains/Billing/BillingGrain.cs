@@ -24,6 +24,8 @@ public sealed class BillingGrain(
 
     public Task<ProtocolView> GetProtocol() => Task.FromResult(_messaging.DescribeProtocol());
 
+    public Task<PendingWork> GetPendingWork() => Task.FromResult(_messaging.DescribePendingWork());
+
     public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.Processor.MarkOf(producerId));
 
     public Task RetireRunsThrough(long watermark) => _messaging.RetireRunsAsync(watermark);

@@ -55,14 +55,25 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     {
         var state = Processor.State;
         return new ProtocolView(
-            [.. state.Producers.Select(p => new ProducerView(
-                p.Key, p.Value.Mark, p.Value.Held.Count, p.Value.ParkedHigh, p.Value.Held.Sum(h => h.Failures), p.Value.Held.FirstOrDefault(h => h.LastError is not null)?.LastError))],
+            [.. state.Producers.Select(p => ViewOf(p.Key, p.Value))],
             state.Inbox.Count,
             _sizes.Serialize(state).ToMemory().Length,
             _sizes.Serialize(state.Data).ToMemory().Length,
             state.ProducerId,
             state.FlushReminderRegistered);
     }
+
+    /// <summary>The outbox depth and the producers waiting for an earlier message (see <see cref="PendingWork"/>).</summary>
+    public PendingWork DescribePendingWork()
+    {
+        var state = Processor.State;
+        return new PendingWork(
+            state.Outbox.Count,
+            [.. state.Producers.Where(p => p.Value.Held.Count > 0 || p.Value.ParkedHigh > p.Value.Mark).Select(p => ViewOf(p.Key, p.Value))]);
+    }
+
+    private static ProducerView ViewOf(string producerId, ProducerProgress progress) =>
+        new(producerId, progress.Mark, progress.Held.Count, progress.ParkedHigh, progress.Held.Sum(h => h.Failures), progress.Held.FirstOrDefault(h => h.LastError is not null)?.LastError);
 
     /// <summary>The protocol engine of this activation.</summary>
     public MessageProcessor<TData> Processor { get; }

@@ -64,16 +64,17 @@ public sealed class PipelineDriver(IClusterClient client, TestDatabase db)
 
     /// <summary>
     /// Waits until the service's stream messages are all confirmed and the orders and bills have
-    /// no pending outbox, twice in a row one second apart (the same judge as the client's verify).
+    /// nothing pending or held back, twice in a row one second apart (the same judge as the client's verify).
     /// </summary>
     public async Task WaitForQuiescenceAsync(IReadOnlyCollection<string> orderIds, TimeSpan timeout)
     {
         var serviceId = client.ServiceProvider.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
         await using var database = NpgsqlDataSource.Create(db.ConnectionString);
         var inspector = new ClusterInspector(client, database, serviceId);
-        if (!await inspector.WaitForQuiescenceAsync(orderIds, timeout, progress: null, CancellationToken.None))
+        var last = "nothing reported";
+        if (!await inspector.WaitForQuiescenceAsync(orderIds, timeout, progress: p => last = p, CancellationToken.None))
         {
-            throw new TimeoutException($"no quiescence within {timeout}: {await db.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage")} stream messages left");
+            throw new TimeoutException($"no quiescence within {timeout}; last seen: {last}");
         }
     }
 

@@ -7,6 +7,8 @@ using Orleans.Hosting;
 using Orleans.Providers;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
+using Orleans.Streams;
+using Microsoft.Extensions.Logging;
 
 namespace ExactlyOnce.Hosting;
 
@@ -42,11 +44,26 @@ public static class StreamingExtensions
             configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
         }).ConfigureServices(services =>
         {
+            WrapQueueAdapterFactory(services, settings.VisibilityTimeout);
             if (!settings.StartAgents)
             {
                 services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AgentsStoppedAtStartup>();
             }
         });
+    }
+
+    /// <summary>
+    /// Puts <see cref="ConfirmRetryingQueueAdapterFactory"/> around the provider's own queue adapter
+    /// factory (an internal type, reached through its keyed registration), which the provider then
+    /// resolves in its place.
+    /// </summary>
+    private static void WrapQueueAdapterFactory(IServiceCollection services, TimeSpan retryConfirmsFor)
+    {
+        var original = services.Single(d => d.ServiceType == typeof(IQueueAdapterFactory) && d.IsKeyedService && Equals(d.ServiceKey, OrleansNames.StreamProvider));
+        var create = original.KeyedImplementationFactory ?? throw new InvalidOperationException("the durable stream provider's queue adapter factory is not registered through a factory");
+        services.Remove(original);
+        services.AddKeyedSingleton<IQueueAdapterFactory>(OrleansNames.StreamProvider, (sp, key) =>
+            new ConfirmRetryingQueueAdapterFactory((IQueueAdapterFactory)create(sp, key), retryConfirmsFor, sp.GetRequiredService<ILoggerFactory>()));
     }
 
     /// <summary>

@@ -58,13 +58,7 @@ public sealed class ClusterConnection : IAsyncDisposable
                 o.ClusterId = settings.ClusterId;
                 o.ServiceId = settings.ServiceId;
             });
-            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-            client.UseAdoNetClustering(o =>
-            {
-                o.Invariant = StreamingExtensions.NpgsqlInvariant;
-                o.ConnectionString = PostgresConnection.WithoutPoolReset(settings.ConnectionString);
-            });
-            client.AddDurableStreams(PostgresConnection.WithoutPoolReset(settings.ConnectionString), streams);
+            client.UseExactlyOnceCluster(PostgresConnection.WithoutPoolReset(settings.ConnectionString), streams, TimeSpan.FromSeconds(5));
         });
 
         var host = builder.Build();

@@ -82,6 +82,22 @@ public static class StreamingExtensions
             });
     }
 
+    /// <summary>
+    /// A cluster client of this project's clusters: membership read from the PostgreSQL clustering
+    /// table, gateways refreshed every <paramref name="gatewayListRefreshPeriod"/>, and the durable
+    /// stream provider to publish with. The cluster and service ids are configured by the caller.
+    /// </summary>
+    public static IClientBuilder UseExactlyOnceCluster(this IClientBuilder builder, string connectionString, StreamSettings streams, TimeSpan gatewayListRefreshPeriod)
+    {
+        builder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = gatewayListRefreshPeriod);
+        builder.UseAdoNetClustering(o =>
+        {
+            o.Invariant = NpgsqlInvariant;
+            o.ConnectionString = connectionString;
+        });
+        return builder.AddDurableStreams(connectionString, streams);
+    }
+
     /// <summary>Adds the durable stream provider to a client, so that it can publish.</summary>
     public static IClientBuilder AddDurableStreams(this IClientBuilder builder, string connectionString, StreamSettings settings)
     {

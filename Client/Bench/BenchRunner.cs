@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using ExactlyOnce.Client.Chaos;
 using ExactlyOnce.Client.Commands;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Hosting.Processes;
 using Npgsql;
 
 namespace ExactlyOnce.Client.Bench;
@@ -17,7 +17,7 @@ namespace ExactlyOnce.Client.Bench;
 /// </summary>
 public sealed class BenchRunner(BenchOptions options, ClientSession session)
 {
-    private readonly List<ManagedSilo> _silos = [];
+    private readonly List<SiloProcess> _silos = [];
 
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -88,7 +88,7 @@ public sealed class BenchRunner(BenchOptions options, ClientSession session)
         string[] args = ["--connection-string", session.Cluster.ConnectionString, "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId, .. options.SiloArgs ?? []];
         for (var i = 0; i < count; i++)
         {
-            _silos.Add(new ManagedSilo(options.SiloDll!, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, args, Path.Combine(logs, $"silo{i + 1}.log")));
+            _silos.Add(new SiloProcess(options.SiloDll!, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, args, Path.Combine(logs, $"silo{i + 1}.log")));
         }
 
         await Task.WhenAll(_silos.Select(s => s.StartAsync(TimeSpan.FromSeconds(90), cancellationToken)));

@@ -4,6 +4,7 @@ using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Hosting.Processes;
 using Npgsql;
 using Orleans.Providers.Streams.Common;
 
@@ -16,8 +17,8 @@ namespace ExactlyOnce.Client.Chaos;
 public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
 {
     private readonly Random _random = new();
-    private readonly List<ManagedSilo> _silos = [];
-    private readonly HashSet<ManagedSilo> _restarting = [];
+    private readonly List<SiloProcess> _silos = [];
+    private readonly HashSet<SiloProcess> _restarting = [];
     private int _crashRestarts;
     private int _kills;
     private long _rowsAtFirstKill = -1;
@@ -34,16 +35,18 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             "--connection-string", session.Cluster.ConnectionString,
             "--cluster-id", session.Cluster.ClusterId, "--service-id", session.Cluster.ServiceId,
             // Nothing else: chaos runs on the stream and messaging defaults a user ships, with fault
-            // injection switched on only when --fault asks for faults.
+            // injection switched on only when --fault asks for faults, and crash rules allowed only
+            // when one of them crashes.
             .. options.Faults.Count == 0 ? Array.Empty<string>()
-                : ["--FaultInjection:Enabled", "true", "--FaultInjection:AllowCrash", "true"],
+                : options.Faults.Any(f => f.Action == FaultAction.Crash) ? SiloProcess.FaultInjectionOn
+                : ["--FaultInjection:Enabled", "true"],
         ];
         // --backlog: the first start keeps the pulling agents stopped, so the whole load waits in the
         // stream table; every later start (after a kill or a crash) has them on.
         string[] firstArgs = options.Backlog ? [.. siloArgs, "--Streams:StartAgents", "false"] : siloArgs;
         for (var i = 0; i < options.Silos; i++)
         {
-            _silos.Add(new ManagedSilo(options.SiloDll, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, firstArgs, Path.Combine(logs, $"silo{i + 1}.log")));
+            _silos.Add(new SiloProcess(options.SiloDll, options.BasePort + 2 * i, options.BasePort + 2 * i + 1, firstArgs, Path.Combine(logs, $"silo{i + 1}.log")));
         }
 
         try
@@ -135,7 +138,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             // Never kill the last one standing: wait until two silos are up (not dead, not still
             // starting after an earlier kill), and kill one of them.
             var waited = Stopwatch.StartNew();
-            List<ManagedSilo> victims;
+            List<SiloProcess> victims;
             while (true)
             {
                 lock (_restarting)
@@ -182,7 +185,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
     }
 
     /// <summary>A killed silo is started again on its ports after --restart-delay.</summary>
-    private async Task RestartKilledAsync(ManagedSilo victim, CancellationToken cancellationToken)
+    private async Task RestartKilledAsync(SiloProcess victim, CancellationToken cancellationToken)
     {
         lock (_restarting)
         {

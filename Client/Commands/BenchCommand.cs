@@ -54,7 +54,7 @@ public static class BenchCommand
 
             var chosen = (parse.GetValue(modes) is { Length: > 0 } given ? given : ["exactly-once", "at-least-once", "at-most-once"])
                 .Select(Arguments.ParseMode).Distinct().ToList();
-            var dll = started is null ? null : RepoPaths.RequireSiloDll(parse.GetValue(siloDll));
+            var dll = started is null ? null : ClientPrograms.RequireSiloDll(parse.GetValue(siloDll));
 
             var extraSiloArgs = parse.GetValue(siloArgs) ?? [];
             if (extraSiloArgs.Length > 0 && started is null)
@@ -66,7 +66,7 @@ public static class BenchCommand
             string? ceilingScript = null;
             if (parse.GetValue(ceiling))
             {
-                ceilingScript = RepoPaths.Root() is { } root ? Path.Combine(root, "scripts", "ceiling.sh") : null;
+                ceilingScript = ClientPrograms.CeilingScript();
                 if (ceilingScript is null || !File.Exists(ceilingScript))
                 {
                     throw new UsageException("--ceiling needs scripts/ceiling.sh of the repository (run the client from the repository's build)");

@@ -56,13 +56,13 @@ public static class ChaosCommand
                 throw new UsageException("--freeze must be 1 to 3600 s");
             }
 
-            var dll = RepoPaths.RequireSiloDll(parse.GetValue(siloDll));
+            var dll = ClientPrograms.RequireSiloDll(parse.GetValue(siloDll));
 
             var options = new ChaosOptions(
                 parse.GetValue(silos), parse.GetValue(orders), parse.GetValue(items), d, Arguments.ParseMode(parse.GetValue(mode)),
                 parse.GetValue(kills), TimeSpan.FromSeconds(parse.GetValue(interval)), TimeSpan.FromSeconds(parse.GetValue(restartDelay)),
                 (parse.GetValue(faults) ?? []).Select(Arguments.ParseFaultRule).ToList(), parse.GetValue(restartDb),
-                parse.GetValue(restartDbCommand) ?? RepoPaths.DefaultDatabaseRestartCommand(), dll, parse.GetValue(basePort), name,
+                parse.GetValue(restartDbCommand) ?? ClientPrograms.DefaultDatabaseRestartCommand(), dll, parse.GetValue(basePort), name,
                 TimeSpan.FromSeconds(parse.GetValue(timeout)), TimeSpan.FromSeconds(parse.GetValue(bound)), parse.GetValue(removes),
                 parse.GetValue(backlog), parse.GetValue(freeze) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             if (options.RestartDatabase && options.DatabaseRestartCommand is null)

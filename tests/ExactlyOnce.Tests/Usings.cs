@@ -1,2 +1,3 @@
 global using ExactlyOnce.Tests.Infrastructure;
 global using Xunit;
+global using ExactlyOnce.Hosting.Processes;

@@ -1,7 +1,7 @@
 namespace ExactlyOnce.Tests.Client;
 
 /// <summary>One silo process (started with <paramref name="siloArgs"/>) and a fresh database, shared by the tests of a class.</summary>
-public abstract class SiloFixture(string prefix, params string[] siloArgs) : IAsyncLifetime
+public abstract class SiloFixture(string prefix, params IEnumerable<string> siloArgs) : IAsyncLifetime
 {
     public TestDatabase Db { get; private set; } = null!;
 

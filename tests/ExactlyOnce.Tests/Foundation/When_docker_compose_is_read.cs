@@ -53,19 +53,7 @@ public sealed class When_docker_compose_is_read
         }
     }
 
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orleans.sln")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Orleans.sln) not found");
-        }
-    }
+    private static string RepoRoot => RepoPaths.RequireRoot();
 
     private static YamlMappingNode Load()
     {

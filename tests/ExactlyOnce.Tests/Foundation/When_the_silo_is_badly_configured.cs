@@ -91,7 +91,7 @@ public sealed class When_the_silo_is_badly_configured
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(SiloProcess.SiloDll);
+        info.ArgumentList.Add(RepoPaths.BuiltSiloDll());
         info.ArgumentList.Add("--connection-string");
         info.ArgumentList.Add(connectionString);
         info.ArgumentList.Add("--silo-port");

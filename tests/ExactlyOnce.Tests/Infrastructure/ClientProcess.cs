@@ -35,7 +35,7 @@ public sealed class ClientProcess(string connectionString, string clusterId)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(SiloProcess.ClientDll);
+        info.ArgumentList.Add(RepoPaths.BuiltProgram("Client", "ExactlyOnce.Client.dll"));
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -65,14 +65,7 @@ public static class OrleansTestCluster
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
-            var connectionString = configuration[ConnectionKey]!;
-            clientBuilder.UseAdoNetClustering(o =>
-            {
-                o.Invariant = StreamingExtensions.NpgsqlInvariant;
-                o.ConnectionString = connectionString;
-            });
-            clientBuilder.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
-            clientBuilder.AddDurableStreams(connectionString, FastStreams);
+            clientBuilder.UseExactlyOnceCluster(configuration[ConnectionKey]!, FastStreams, TimeSpan.FromSeconds(2));
         }
     }
 }

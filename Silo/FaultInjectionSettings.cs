@@ -1,4 +1,4 @@
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Hosting;
 using Microsoft.Extensions.Configuration;
 

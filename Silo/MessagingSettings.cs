@@ -1,5 +1,5 @@
-using ExactlyOnce.Grains.Faults;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Faults;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting;
 using Microsoft.Extensions.Configuration;
 

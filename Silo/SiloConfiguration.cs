@@ -1,8 +1,8 @@
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Orders;
-using ExactlyOnce.Grains.Faults;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Faults;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Silo.Messaging;

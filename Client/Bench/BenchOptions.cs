@@ -1,4 +1,5 @@
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Bench;
 

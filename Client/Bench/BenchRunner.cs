@@ -6,6 +6,7 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Hosting.Processes;
 using Npgsql;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Bench;
 

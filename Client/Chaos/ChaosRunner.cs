@@ -3,7 +3,7 @@ using ExactlyOnce.Client.Commands;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
 using ExactlyOnce.Grains;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Hosting.Processes;
 using Npgsql;
 using Orleans.Providers.Streams.Common;

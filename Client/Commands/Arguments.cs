@@ -1,5 +1,6 @@
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

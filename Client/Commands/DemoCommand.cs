@@ -1,9 +1,10 @@
 using System.CommandLine;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
 using Spectre.Console;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Commands;
 

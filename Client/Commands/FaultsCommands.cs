@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using Spectre.Console;
 
 namespace ExactlyOnce.Client.Commands;

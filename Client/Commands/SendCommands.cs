@@ -2,7 +2,7 @@ using System.CommandLine;
 using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting.Producers;
 using Spectre.Console;
 

@@ -2,7 +2,7 @@ using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Spectre.Console;
 

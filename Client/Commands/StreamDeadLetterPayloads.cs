@@ -2,6 +2,7 @@ using ExactlyOnce.Grains.Messages;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Streams;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Commands;
 

@@ -3,6 +3,7 @@ using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Hosting.Producers;
 using Orleans.Runtime;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Producers;
 

@@ -4,6 +4,7 @@ using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Runs;
 

@@ -1,7 +1,7 @@
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,6 +1,6 @@
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Verification;
 

@@ -3,7 +3,7 @@ using ExactlyOnce.Client.Commands;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Client.Verification;
 

@@ -4,10 +4,10 @@ namespace ExactlyOnce.Grains;
 public static class OrleansNames
 {
     /// <summary>The durable (ADO.NET on PostgreSQL) stream provider, on silos and clients.</summary>
-    public const string StreamProvider = "durable";
+    public const string StreamProvider = ExactlyOnceNames.StreamProvider;
 
     /// <summary>The ADO.NET grain storage every grain of this project uses.</summary>
-    public const string GrainStorage = "postgres";
+    public const string GrainStorage = ExactlyOnceNames.GrainStorage;
 }
 
 /// <summary>Stream namespaces. A stream id is (namespace, key).</summary>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;

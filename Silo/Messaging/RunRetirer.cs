@@ -1,4 +1,4 @@
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting.Producers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

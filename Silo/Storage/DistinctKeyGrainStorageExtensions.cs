@@ -1,7 +1,9 @@
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 // In the namespace of SiloConfiguration, its only caller, like Orleans' own hosting extensions.
@@ -30,6 +32,8 @@ public static class DistinctKeyGrainStorageExtensions
         silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(innerName, (sp, _) => new StateSerializer(
             sp.GetRequiredService<Orleans.Serialization.Serializer>(), sp.GetRequiredService<IGrainStorageSerializer>(), stateFormat));
         silo.Services.AddGrainStorage(name, (services, _) => new DistinctKeyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(innerName)));
+        // JSON states written before the core moved into its own assembly name its types the old way.
+        silo.Services.AddSingleton<IPostConfigureOptions<OrleansJsonSerializerOptions>, LegacyTypeNameBinder.Installer>();
         return silo;
     }
 }

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Benchmarks;
 

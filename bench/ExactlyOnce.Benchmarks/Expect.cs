@@ -1,4 +1,4 @@
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Benchmarks;
 

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using ExactlyOnce.Silo.Storage;
 using Orleans.Storage;

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Benchmarks;
 

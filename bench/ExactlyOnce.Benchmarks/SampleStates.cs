@@ -1,6 +1,6 @@
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 
 namespace ExactlyOnce.Benchmarks;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using ExactlyOnce.Silo.Storage;
 

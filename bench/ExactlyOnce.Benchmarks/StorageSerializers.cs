@@ -1,5 +1,5 @@
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

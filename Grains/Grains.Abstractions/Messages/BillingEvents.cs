@@ -1,3 +1,5 @@
+using ExactlyOnce.Messaging;
+
 namespace ExactlyOnce.Grains.Messages;
 
 /// <summary>An event on the <c>billing</c> stream (key = <see cref="OrderId"/>), sent by the order.</summary>

@@ -1,3 +1,5 @@
+using ExactlyOnce.Messaging;
+
 namespace ExactlyOnce.Grains.Messages;
 
 /// <summary>A command on the <c>orders</c> stream (key = <see cref="OrderId"/>).</summary>

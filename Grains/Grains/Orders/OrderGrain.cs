@@ -1,5 +1,5 @@
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using Orleans.Runtime;
 
 namespace ExactlyOnce.Grains.Orders;

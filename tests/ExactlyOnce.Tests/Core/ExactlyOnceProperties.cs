@@ -1,8 +1,8 @@
 using CsCheck;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 
 namespace ExactlyOnce.Tests.Core;

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using Orleans.Storage;
 
 namespace ExactlyOnce.Tests.Core;

@@ -1,7 +1,7 @@
 using CsCheck;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 
 namespace ExactlyOnce.Tests.Core;

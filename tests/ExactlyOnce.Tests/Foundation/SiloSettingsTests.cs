@@ -58,7 +58,7 @@ public sealed class SiloSettingsTests
     {
         var configuration = Configuration();
         var settings = FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration));
-        Assert.Equal(ExactlyOnce.Grains.Faults.FaultInjectionPolicy.Off, settings.ToPolicy());
+        Assert.Equal(ExactlyOnce.Faults.FaultInjectionPolicy.Off, settings.ToPolicy());
     }
 
     [Theory]
@@ -88,7 +88,7 @@ public sealed class SiloSettingsTests
     {
         var configuration = Configuration(("Faults:0", "after-commit=0.1:crash"), ("FaultInjection:Enabled", "true"), ("FaultInjection:AllowCrash", "true"));
         var settings = FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration));
-        Assert.Equal(new ExactlyOnce.Grains.Faults.FaultInjectionPolicy(true, true), settings.ToPolicy());
+        Assert.Equal(new ExactlyOnce.Faults.FaultInjectionPolicy(true, true), settings.ToPolicy());
     }
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>

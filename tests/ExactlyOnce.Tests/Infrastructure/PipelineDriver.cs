@@ -1,6 +1,6 @@
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Grains.Orders;
 using ExactlyOnce.Client.Commands;

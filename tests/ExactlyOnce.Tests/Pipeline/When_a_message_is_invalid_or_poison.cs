@@ -1,6 +1,6 @@
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Diagnostics;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
 
 namespace ExactlyOnce.Tests.Pipeline;

@@ -1,7 +1,7 @@
 using ExactlyOnce.Grains;
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 
 namespace ExactlyOnce.Tests.Pipeline;

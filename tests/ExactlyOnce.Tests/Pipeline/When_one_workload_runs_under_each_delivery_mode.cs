@@ -1,6 +1,6 @@
-using ExactlyOnce.Grains.Faults;
+using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 

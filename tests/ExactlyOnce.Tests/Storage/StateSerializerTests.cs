@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
-using ExactlyOnce.Grains.Messaging;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;

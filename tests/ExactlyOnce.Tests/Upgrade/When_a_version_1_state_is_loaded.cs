@@ -2,6 +2,7 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
 using Npgsql;
 using NpgsqlTypes;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Tests.Upgrade;
 

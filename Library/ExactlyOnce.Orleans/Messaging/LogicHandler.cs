@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace ExactlyOnce.Messaging;
+
+/// <summary>A component's <see cref="IComponentLogic{TData, TMessage}"/> as the processor's handler: type and common checks, then the logic's own.</summary>
+public sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMessage> logic, string key, IDeadLetterSink deadLetters) : IMessageHandler<TData>
+    where TData : class, new()
+    where TMessage : class, IMessage
+{
+    public string? Validate(IMessage message) =>
+        message is not TMessage typed
+            ? $"unknown message type {message.GetType().FullName} on stream {logic.StreamNamespace}"
+            : MessageChecks.Common(message, key) ?? logic.Validate(typed, key);
+
+    public TData Handle(TData data, IMessage message, OutgoingMessages outgoing) => logic.Handle(data, (TMessage)message, outgoing);
+
+    public Task RejectAsync(IMessage message, string reason) => RejectAsync(message, message.MessageId, reason);
+
+    public Task DeadLetterAsync(IMessage message, FailureRecord failure) =>
+        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, logic.StreamNamespace, key, message, failure));
+
+    /// <summary>Records anything that arrived on the stream and cannot be processed.</summary>
+    public Task RejectAsync(object? item, Guid? messageId, string reason) =>
+        deadLetters.RejectAsync(new RejectedMessage(
+            logic.Component, logic.StreamNamespace, key, messageId, item?.GetType().Name ?? "null", reason, ToJson(item)));
+
+    private static string ToJson(object? item)
+    {
+        try
+        {
+            return item is null ? "null" : JsonSerializer.Serialize(item, item.GetType());
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
+        {
+            return JsonSerializer.Serialize(item!.ToString());
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.Streams;
+
+namespace ExactlyOnce.Messaging;
+
+/// <summary>
+/// Connects a grain to the core: subscribes it to its stream, routes each delivery through the
+/// <see cref="MessageProcessor{TData}"/>, runs recovery on activation and on the reminder, and
+/// deactivates an activation whose state write failed or was fenced. A component grain only
+/// forwards its lifecycle calls here.
+/// </summary>
+public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
+    where TData : class, new()
+    where TMessage : class, IMessage
+{
+    private readonly Grain _grain;
+    private readonly IComponentLogic<TData, TMessage> _logic;
+    private readonly LogicHandler<TData, TMessage> _handler;
+    private readonly ILogger _logger;
+    private readonly string _key;
+    private readonly IStreamProvider _streams;
+    private readonly IGrainStorageSerializer _sizes;
+
+    public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
+    {
+        _grain = grain;
+        _logic = logic;
+        _key = grain.GetPrimaryKeyString();
+        _logger = services.Loggers.CreateLogger($"ExactlyOnce.{logic.Component}");
+        _streams = grain.GetStreamProvider(services.Options.StreamProvider);
+        _sizes = services.StorageSerializer;
+        _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
+        Processor = new MessageProcessor<TData>(
+            new ComponentIdentity(logic.Component, _key, logic.OutputStreams),
+            new PersistentStateStore<ComponentState<TData>>(state),
+            _handler,
+            logic.Clone,
+            new ProcessorPorts(
+                new StreamPublisher(_streams, services.SentLog, logic.Component),
+                services.Faults,
+                new GrainOutboxReminder(grain, services.Options.OutboxFlushPeriod),
+                services.Incarnations,
+                services.Parking,
+                new GrainRetryTimer(grain, OnRetryTimerAsync),
+                services.Clock,
+                services.Options,
+                _logger));
+    }
+
+    /// <summary>The protocol part of the state as read model, with stored sizes measured by the storage's own serializer.</summary>
+    public ProtocolView DescribeProtocol()
+    {
+        var state = Processor.State;
+        return new ProtocolView(
+            [.. state.Producers.Select(p => ViewOf(p.Key, p.Value))],
+            state.Inbox.Count,
+            _sizes.Serialize(state).ToMemory().Length,
+            _sizes.Serialize(state.Data).ToMemory().Length,
+            state.ProducerId,
+            state.FlushReminderRegistered);
+    }
+
+    /// <summary>The outbox depth and the producers waiting for an earlier message (see <see cref="PendingWork"/>).</summary>
+    public PendingWork DescribePendingWork()
+    {
+        var state = Processor.State;
+        return new PendingWork(
+            state.Outbox.Count,
+            [.. state.Producers.Where(p => p.Value.Held.Count > 0 || p.Value.ParkedHigh > p.Value.Mark).Select(p => ViewOf(p.Key, p.Value))]);
+    }
+
+    private static ProducerView ViewOf(string producerId, ProducerProgress progress) =>
+        new(producerId, progress.Mark, progress.Held.Count, progress.ParkedHigh, progress.Held.Sum(h => h.Failures), progress.Held.FirstOrDefault(h => h.LastError is not null)?.LastError);
+
+    /// <summary>The protocol engine of this activation.</summary>
+    public MessageProcessor<TData> Processor { get; }
+
+    /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox and apply held messages whose turn came.</summary>
+    public async Task ActivateAsync()
+    {
+        var stream = _streams.GetStream<object>(StreamId.Create(_logic.StreamNamespace, _key));
+        await stream.SubscribeAsync(this);
+        await GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync());
+    }
+
+    /// <summary>Call from ReceiveReminder.</summary>
+    public Task OnReminderAsync(string reminderName) =>
+        reminderName == GrainOutboxReminder.Name ? GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync(reminderFired: true)) : Task.CompletedTask;
+
+    /// <summary>A delayed retry is due: the same pass as the reminder's, without touching the reminder.</summary>
+    private Task OnRetryTimerAsync() => GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync());
+
+    /// <summary>Call from OnDeactivateAsync: persist a deferred outbox clear (best effort; a re-send is harmless).</summary>
+    public async Task DeactivateAsync()
+    {
+        try
+        {
+            await Processor.SaveDeferredClearAsync();
+        }
+        catch (Exception ex)
+        {
+            // Deliberately swallowed: the entries stay in storage and are re-sent and deduplicated later.
+            _logger.LogWarning(ex, "{Component} {Key}: could not persist the outbox clear on deactivation", _logic.Component, _key);
+        }
+    }
+
+    /// <summary>Applies the run-retirement watermark (see <see cref="MessageProcessor{TData}.RetireRunsAsync"/>).</summary>
+    public Task RetireRunsAsync(long watermark) => GuardAsync(Guid.Empty, () => Processor.RetireRunsAsync(watermark));
+
+    public async Task OnNextAsync(object item, StreamSequenceToken? token = null)
+    {
+        if (item is not IMessage message)
+        {
+            await _handler.RejectAsync(item, null, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
+            return;
+        }
+
+        await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message));
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+    /// <summary>Runs a processor call; after a failed or fenced write the activation deactivates, whatever the call returned.</summary>
+    private async Task GuardAsync(Guid messageId, Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception ex) when (ex is not StateWriteFailedException)
+        {
+            MessagingLog.Failed(_logger, _logic.Component, messageId, ex.Message);
+            throw;
+        }
+        finally
+        {
+            if (Processor.IsBroken)
+            {
+                _grain.GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "a state write failed or was fenced"));
+            }
+        }
+    }
+}

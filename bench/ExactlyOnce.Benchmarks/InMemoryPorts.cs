@@ -124,7 +124,7 @@ public sealed class TallyHandler(string key) : IMessageHandler<Tally>
 }
 
 /// <summary>Builds processors on the in-memory ports with the default options.</summary>
-public static class InMemoryProcessor
+internal static class InMemoryProcessor
 {
     public static MessageProcessor<TData> Create<TData>(
         ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone)

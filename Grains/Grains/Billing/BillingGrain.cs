@@ -26,13 +26,13 @@ public sealed class BillingGrain(
 
     public Task<PendingWork> GetPendingWork() => Task.FromResult(_messaging.DescribePendingWork());
 
-    public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.Processor.MarkOf(producerId));
+    public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.MarkOf(producerId));
 
     public Task RetireRunsThrough(long watermark) => _messaging.RetireRunsAsync(watermark);
 
     public Task<BillView> GetBill()
     {
-        var s = _messaging.Processor.State;
+        var s = _messaging.State;
         return Task.FromResult(new BillView(this.GetPrimaryKeyString(), [.. s.Data.Items], s.Data.Total, s.Inbox.Count, PendingMessages.From(s.Outbox)));
     }
 }

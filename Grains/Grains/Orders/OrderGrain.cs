@@ -26,13 +26,13 @@ public sealed class OrderGrain(
 
     public Task<PendingWork> GetPendingWork() => Task.FromResult(_messaging.DescribePendingWork());
 
-    public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.Processor.MarkOf(producerId));
+    public Task<long> MarkOf(string producerId) => Task.FromResult(_messaging.MarkOf(producerId));
 
     public Task RetireRunsThrough(long watermark) => _messaging.RetireRunsAsync(watermark);
 
     public Task<OrderView> GetOrder()
     {
-        var s = _messaging.Processor.State;
+        var s = _messaging.State;
         return Task.FromResult(new OrderView(this.GetPrimaryKeyString(), [.. s.Data.Lines], s.Inbox.Count, PendingMessages.From(s.Outbox)));
     }
 }

@@ -12,6 +12,7 @@ public sealed class FaultControlGrain(
     private readonly Dictionary<string, int> _applied = [];
     private readonly Dictionary<string, long> _fired = [];
 
+    /// <inheritdoc/>
     public async Task<int> Set(IReadOnlyList<FaultRule> rules)
     {
         if (policy.Refusal(rules) is { } refusal)
@@ -25,11 +26,14 @@ public sealed class FaultControlGrain(
         return state.State.Version;
     }
 
+    /// <inheritdoc/>
     public Task<int> Clear() => Set([]);
 
+    /// <inheritdoc/>
     public Task<FaultSettingsSnapshot> Get() =>
         Task.FromResult(new FaultSettingsSnapshot(state.State.Version, state.State.Rules, new Dictionary<string, int>(_applied), new Dictionary<string, long>(_fired)));
 
+    /// <inheritdoc/>
     public Task ReportApplied(string silo, int version, long fired)
     {
         _applied[silo] = version;
@@ -41,6 +45,7 @@ public sealed class FaultControlGrain(
     [GenerateSerializer, Alias("fault-control-state")]
     public sealed class State
     {
+        /// <summary>Version of the rule set, raised by every change.</summary>
         [Id(0)] public int Version { get; set; }
 
         /// <summary>Null until the first Set: silos keep their configured rules.</summary>

@@ -22,10 +22,12 @@ public sealed record FaultInjectionPolicy(bool Enabled, bool AllowCrash)
 [GenerateSerializer, Alias("fault-injection-refused")]
 public sealed class FaultInjectionRefusedException : Exception
 {
+    /// <summary>A refusal without a reason.</summary>
     public FaultInjectionRefusedException()
     {
     }
 
+    /// <summary>A refusal saying which switch is off.</summary>
     public FaultInjectionRefusedException(string message) : base(message)
     {
     }

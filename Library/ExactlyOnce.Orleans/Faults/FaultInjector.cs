@@ -14,6 +14,7 @@ public sealed class FaultInjector : IFaultInjector
     private readonly ILogger<FaultInjector> _logger;
     private volatile IReadOnlyList<FaultRule> _rules;
 
+    /// <summary>An injector that applies <paramref name="configured"/> until run-time rules replace them.</summary>
     public FaultInjector(IReadOnlyList<FaultRule> configured, ILogger<FaultInjector> logger)
     {
         _configured = configured;
@@ -40,6 +41,7 @@ public sealed class FaultInjector : IFaultInjector
         _logger.LogInformation("Fault rules version {Version} applied: {Rules}", version, _rules.Count == 0 ? "none" : string.Join(" ", _rules));
     }
 
+    /// <inheritdoc/>
     public void At(string point, string component, Guid messageId)
     {
         foreach (var rule in _rules)

@@ -113,6 +113,7 @@ public sealed record FaultRule(
         && (OnlyMessageId is null || OnlyMessageId == messageId)
         && (OnlyComponent is null || OnlyComponent == component);
 
+    /// <summary>The rule in the syntax <see cref="Parse"/> reads.</summary>
     public override string ToString()
     {
         var text = $"{Point}={Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{Action.ToString().ToLowerInvariant()}";

@@ -11,6 +11,7 @@ public sealed class FaultSettingsPoller(
     ILocalSiloDetails silo,
     ILogger<FaultSettingsPoller> logger) : BackgroundService
 {
+    /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var control = grains.GetGrain<IFaultControlGrain>(0);

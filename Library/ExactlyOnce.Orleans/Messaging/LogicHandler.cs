@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ExactlyOnce.Messaging;
 
 /// <summary>A component's <see cref="IComponentLogic{TData, TMessage}"/> as the processor's handler: type and common checks, then the logic's own.</summary>
-public sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMessage> logic, string key, IDeadLetterSink deadLetters) : IMessageHandler<TData>
+internal sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMessage> logic, string key, IDeadLetterSink deadLetters) : IMessageHandler<TData>
     where TData : class, new()
     where TMessage : class, IMessage
 {

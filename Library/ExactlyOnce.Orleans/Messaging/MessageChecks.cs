@@ -2,7 +2,7 @@
 namespace ExactlyOnce.Messaging;
 
 /// <summary>Checks every message must pass, whatever the component.</summary>
-public static class MessageChecks
+internal static class MessageChecks
 {
     /// <summary>The reason the message is invalid, or null.</summary>
     public static string? Common(IMessage message, string streamKey)

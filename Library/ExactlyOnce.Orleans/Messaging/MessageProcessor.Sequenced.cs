@@ -6,7 +6,7 @@ namespace ExactlyOnce.Messaging;
 /// Sequenced exactly-once messages: per producer, a mark (every sequence up to it applied, in
 /// order) and a bounded hold-back buffer of early arrivals, with the parking table beyond it.
 /// </summary>
-public sealed partial class MessageProcessor<TData>
+internal sealed partial class MessageProcessor<TData>
 {
     private async Task<ProcessOutcome> SequencedAsync(IMessage message)
     {

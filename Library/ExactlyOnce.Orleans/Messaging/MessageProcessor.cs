@@ -39,14 +39,14 @@ public enum ProcessOutcome
 }
 
 /// <summary>Who the component is: its name, grain key and the output streams whose messages it numbers.</summary>
-public sealed record ComponentIdentity(string Component, string Key, IReadOnlySet<string> SequencedOutputs)
+internal sealed record ComponentIdentity(string Component, string Key, IReadOnlySet<string> SequencedOutputs)
 {
     /// <summary>The receiver name used in the parking table.</summary>
     public string Receiver => $"{Component}/{Key}";
 }
 
 /// <summary>The services the processor talks to.</summary>
-public sealed record ProcessorPorts(
+internal sealed record ProcessorPorts(
     IMessagePublisher Publisher,
     IFaultInjector Faults,
     IOutboxReminder Reminder,
@@ -67,7 +67,7 @@ public sealed record ProcessorPorts(
 /// Nothing is restored field by field.
 /// </para>
 /// </summary>
-public sealed partial class MessageProcessor<TData> where TData : class, new()
+internal sealed partial class MessageProcessor<TData> where TData : class, new()
 {
     private readonly ComponentIdentity _identity;
     private readonly string _component;

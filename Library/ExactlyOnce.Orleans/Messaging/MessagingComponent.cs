@@ -23,6 +23,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     private readonly IStreamProvider _streams;
     private readonly IGrainStorageSerializer _sizes;
 
+    /// <summary>Connects the grain and its persistent state to the core; create it in OnActivateAsync, then call <see cref="ActivateAsync"/>.</summary>
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
     {
         _grain = grain;
@@ -75,7 +76,13 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
         new(producerId, progress.Mark, progress.Held.Count, progress.ParkedHigh, progress.Held.Sum(h => h.Failures), progress.Held.FirstOrDefault(h => h.LastError is not null)?.LastError);
 
     /// <summary>The protocol engine of this activation.</summary>
-    public MessageProcessor<TData> Processor { get; }
+    internal MessageProcessor<TData> Processor { get; }
+
+    /// <summary>The component's state as committed: its data, its outbox, what it remembers of each producer.</summary>
+    public ComponentState<TData> State => Processor.State;
+
+    /// <summary>The highest sequence of <paramref name="producerId"/> applied here: 0 when unknown, <see cref="long.MaxValue"/> when the producer is retired here.</summary>
+    public long MarkOf(string producerId) => Processor.MarkOf(producerId);
 
     /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox and apply held messages whose turn came.</summary>
     public async Task ActivateAsync()
@@ -109,6 +116,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     /// <summary>Applies the run-retirement watermark (see <see cref="MessageProcessor{TData}.RetireRunsAsync"/>).</summary>
     public Task RetireRunsAsync(long watermark) => GuardAsync(Guid.Empty, () => Processor.RetireRunsAsync(watermark));
 
+    /// <inheritdoc/>
     public async Task OnNextAsync(object item, StreamSequenceToken? token = null)
     {
         if (item is not IMessage message)
@@ -120,8 +128,10 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
         await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message));
     }
 
+    /// <inheritdoc/>
     public Task OnCompletedAsync() => Task.CompletedTask;
 
+    /// <inheritdoc/>
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     /// <summary>Runs a processor call; after a failed or fenced write the activation deactivates, whatever the call returned.</summary>

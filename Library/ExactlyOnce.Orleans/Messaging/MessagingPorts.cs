@@ -38,5 +38,6 @@ public sealed record RejectedMessage(
 /// <summary>Audit of every copy published (each re-send too): what the verifier compares against.</summary>
 public interface ISentMessageLog
 {
+    /// <summary>Records a published copy of <paramref name="message"/> (component, destination stream): the send audit the verifier reads.</summary>
     Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message);
 }

@@ -2,7 +2,7 @@
 namespace ExactlyOnce.Messaging;
 
 /// <summary>The component's persisted state (an Orleans <c>IPersistentState</c> in a grain; a fake in unit tests).</summary>
-public interface IStateStore<TState>
+internal interface IStateStore<TState>
 {
     /// <summary>The state as last read or written.</summary>
     TState State { get; set; }
@@ -12,7 +12,7 @@ public interface IStateStore<TState>
 }
 
 /// <summary>Publishes to a durable stream; completes only once the stream accepted the message.</summary>
-public interface IMessagePublisher
+internal interface IMessagePublisher
 {
     Task PublishAsync(string streamNamespace, string streamKey, IMessage message);
 }
@@ -25,7 +25,7 @@ public interface IFaultInjector
 }
 
 /// <summary>Keeps a durable timer alive while the component has recovery work (an Orleans reminder in a grain).</summary>
-public interface IOutboxReminder
+internal interface IOutboxReminder
 {
     Task RegisterAsync();
 
@@ -35,6 +35,7 @@ public interface IOutboxReminder
 /// <summary>Hands out producer incarnations: numbers from one durable counter, never given twice.</summary>
 public interface IProducerIncarnations
 {
+    /// <summary>A number never handed out before (a database sequence).</summary>
     Task<long> NextAsync();
 }
 
@@ -68,7 +69,7 @@ public interface IParkingLot
 }
 
 /// <summary>The component's business side as the processor sees it.</summary>
-public interface IMessageHandler<TData> where TData : class, new()
+internal interface IMessageHandler<TData> where TData : class, new()
 {
     /// <summary>Why the message cannot be processed, or null when it is valid.</summary>
     string? Validate(IMessage message);
@@ -87,6 +88,7 @@ public interface IMessageHandler<TData> where TData : class, new()
 public sealed class SimulatedFaultException(string point, string component, Guid messageId)
     : Exception($"simulated fault at {point} in {component} for message {messageId}")
 {
+    /// <summary>The fault point that fired.</summary>
     public string Point { get; } = point;
 }
 
@@ -94,6 +96,7 @@ public sealed class SimulatedFaultException(string point, string component, Guid
 public sealed class PoisonFaultException(string point, string component, Guid messageId)
     : Exception($"simulated handler bug (poison) at {point} in {component} for message {messageId}")
 {
+    /// <summary>The fault point that fired.</summary>
     public string Point { get; } = point;
 }
 
@@ -106,7 +109,7 @@ public sealed class HandlerFailedException(string component, Exception inner)
     : Exception($"{component}: the handler threw {inner.GetType().Name}: {inner.Message}", inner);
 
 /// <summary>Wakes the component at a due time (a grain timer), for a delayed retry; the recovery reminder is the durable backstop.</summary>
-public interface IRetryTimer
+internal interface IRetryTimer
 {
     /// <summary>Makes sure the component is called back no later than <paramref name="dueUtc"/>.</summary>
     void WakeAt(DateTime dueUtc);

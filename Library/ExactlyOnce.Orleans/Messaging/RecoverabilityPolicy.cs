@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace ExactlyOnce.Messaging;
 
 /// <summary>What kind of failure struck a message.</summary>
-public enum FailureKind
+internal enum FailureKind
 {
     /// <summary>Infrastructure or a passing condition (storage, stream, network, timeouts, shutdown): retried until it works, never dead-lettered.</summary>
     Transient,
@@ -14,7 +14,7 @@ public enum FailureKind
 }
 
 /// <summary>What to do with a message whose processing failed.</summary>
-public enum RetryAction
+internal enum RetryAction
 {
     /// <summary>Try again at once, in the same delivery.</summary>
     RetryNow,
@@ -30,14 +30,14 @@ public enum RetryAction
 }
 
 /// <summary>The policy's answer, with the reason that goes into logs and dead letters.</summary>
-public sealed record RetryDecision(RetryAction Action, FailureKind Kind, TimeSpan Delay, string Reason);
+internal sealed record RetryDecision(RetryAction Action, FailureKind Kind, TimeSpan Delay, string Reason);
 
 /// <summary>One failure of one message, as the policy sees it.</summary>
 /// <param name="Exception">What was thrown.</param>
 /// <param name="Failures">Failures of this message so far, this one included (at least 1).</param>
 /// <param name="SinceFirstFailure">Time since this message first failed.</param>
 /// <param name="OthersAppliedSinceFirstFailure">Whether the same receiver applied other messages since this one first failed.</param>
-public readonly record struct MessageFailure(Exception Exception, int Failures, TimeSpan SinceFirstFailure, bool OthersAppliedSinceFirstFailure);
+internal readonly record struct MessageFailure(Exception Exception, int Failures, TimeSpan SinceFirstFailure, bool OthersAppliedSinceFirstFailure);
 
 /// <summary>
 /// Options of the recoverability policy (configuration section <c>Messaging:Recoverability</c>).
@@ -116,7 +116,7 @@ public sealed class RecoverabilityOptions
 /// failure, whether other messages got through meanwhile) → retry now, retry later, dead-letter or
 /// discard. See docs/pipeline.md, "Recoverability", for the table.
 /// </summary>
-public sealed class RecoverabilityPolicy(RecoverabilityOptions options)
+internal sealed class RecoverabilityPolicy(RecoverabilityOptions options)
 {
     private readonly HashSet<string> _transientNames = [.. options.TransientExceptionTypes];
     private readonly HashSet<string> _discardNames = [.. options.DiscardExceptionTypes];

@@ -16,12 +16,16 @@ public sealed record SequenceTombstone(
     [property: Id(2)] long TombstoneSequence,
     [property: Id(3)] string Reason) : IMessage
 {
+    /// <inheritdoc/>
     public DeliveryMode Mode => DeliveryMode.ExactlyOnce;
 
+    /// <inheritdoc/>
     public string? ProducerId => TombstoneProducerId;
 
+    /// <inheritdoc/>
     public long Sequence => TombstoneSequence;
 
+    /// <inheritdoc/>
     public IMessage WithSequence(string producerId, long sequence) => this with { TombstoneProducerId = producerId, TombstoneSequence = sequence };
 
     /// <summary>The tombstone of (producer, sequence): one id per position, so discarding twice sends the same message.</summary>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ExactlyOnce.Tests.Core;
 
 /// <summary>One component on fakes: its store (and the parking table) survive a simulated crash, its processor does not.</summary>
-public sealed class ComponentHarness<TData, TMessage> where TData : class, new() where TMessage : class, IMessage
+internal sealed class ComponentHarness<TData, TMessage> where TData : class, new() where TMessage : class, IMessage
 {
     private readonly IComponentLogic<TData, TMessage> _logic;
     private readonly MessagingOptions _options;

@@ -1,10 +1,12 @@
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
-using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
+using ExactlyOnce.Messaging;
 using Npgsql;
 using NpgsqlTypes;
+using Polly;
+using Polly.Retry;
 
 namespace ExactlyOnce.Client.Verification;
 
@@ -110,21 +112,19 @@ public sealed class ClusterInspector(IClusterClient client, NpgsqlDataSource dat
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    public async Task<Dictionary<string, OrderState>> ReadStatesAsync(RunRecord run)
-    {
-        for (var attempt = 1; ; attempt++)
+    /// <summary>A grain call that failed while a silo was coming back is read again: 10 attempts, 2 s apart.</summary>
+    private static readonly ResiliencePipeline ReadAgain = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
         {
-            try
-            {
-                return await ReadStatesOnceAsync(run);
-            }
-            catch (Exception) when (attempt < 10)
-            {
-                // A grain call failed while a silo was coming back: read again.
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            MaxRetryAttempts = 9,
+            Delay = TimeSpan.FromSeconds(2),
+            BackoffType = DelayBackoffType.Constant,
+        })
+        .Build();
+
+    public async Task<Dictionary<string, OrderState>> ReadStatesAsync(RunRecord run) =>
+        await ReadAgain.ExecuteAsync(async _ => await ReadStatesOnceAsync(run));
 
     private async Task<Dictionary<string, OrderState>> ReadStatesOnceAsync(RunRecord run)
     {

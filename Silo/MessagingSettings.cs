@@ -126,14 +126,14 @@ public sealed class MessagingSettings
         return settings;
     }
 
-    /// <summary>The core's options, with the inbox retention derived from the stream settings.</summary>
-    public MessagingOptions ToOptions(StreamSettings streams) => new()
+    /// <summary>Sets the core's options from these settings, the inbox retention derived from the stream settings.</summary>
+    public void ApplyTo(MessagingOptions options, StreamSettings streams)
     {
-        InboxRetention = InboxPolicy.RetentionFor(streams.ExpiryTimeout, streams.VisibilityTimeout, streams.MaxEventDeliveryTime, InboxSafetyMargin),
-        MaxInboxEntries = MaxInboxEntries,
-        OutboxFlushPeriod = OutboxFlushPeriod,
-        MaxHeldPerProducer = MaxHeldPerProducer,
-        MaxHeldPerComponent = MaxHeldPerComponent,
-        Recoverability = Recoverability,
-    };
+        options.InboxRetention = InboxPolicy.RetentionFor(streams.ExpiryTimeout, streams.VisibilityTimeout, streams.MaxEventDeliveryTime, InboxSafetyMargin);
+        options.MaxInboxEntries = MaxInboxEntries;
+        options.OutboxFlushPeriod = OutboxFlushPeriod;
+        options.MaxHeldPerProducer = MaxHeldPerProducer;
+        options.MaxHeldPerComponent = MaxHeldPerComponent;
+        options.Recoverability = Recoverability;
+    }
 }

@@ -51,33 +51,27 @@ public static class SiloConfiguration
         });
         silo.AddDurableStreams(connectionString, streams);
         silo.Services.Configure<ClusterMembershipOptions>(failureDetection.ApplyTo);
-        silo.AddExactlyOnceMessaging(connectionString, streams, messaging, faultInjection);
+        silo.AddExactlyOnceMessaging(o => messaging.ApplyTo(o, streams));
+        faultInjection ??= new FaultInjectionSettings();
+        faultInjection.Validate(messaging.Faults);
+        if (faultInjection.Enabled)
+        {
+            silo.AddExactlyOnceFaultInjection(faultInjection.ToPolicy(), messaging.Faults);
+        }
+
+        silo.AddPostgresMessagingStores(connectionString, messaging);
         return silo;
     }
 
     /// <summary>
-    /// The messaging core: options, fault injection (configured and run-time, only when
-    /// <paramref name="faultInjection"/> enables it; off when null), dead letters and the send audit.
+    /// The PostgreSQL stores of the core (dead letters, send audit, producer incarnations, parking
+    /// table) and the sample's silo services around it (client-outbox sweeper, send-audit purger,
+    /// run retirement).
     /// </summary>
-    public static ISiloBuilder AddExactlyOnceMessaging(
-        this ISiloBuilder silo, string connectionString, StreamSettings streams, MessagingSettings messaging, FaultInjectionSettings? faultInjection = null)
+    public static ISiloBuilder AddPostgresMessagingStores(this ISiloBuilder silo, string connectionString, MessagingSettings messaging)
     {
-        faultInjection ??= new FaultInjectionSettings();
-        faultInjection.Validate(messaging.Faults);
-        var faults = faultInjection.ToPolicy();
         var services = silo.Services;
-        services.AddSingleton(faults);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(Options.Create(messaging.ToOptions(streams)));
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        services.AddSingleton(sp => new FaultInjector(messaging.Faults, sp.GetRequiredService<ILogger<FaultInjector>>()));
-        services.AddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
-        if (faults.Enabled)
-        {
-            // Off, no silo asks the control grain for rules: nothing a client sets can reach it.
-            services.AddHostedService<FaultSettingsPoller>();
-        }
-
         services.AddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,

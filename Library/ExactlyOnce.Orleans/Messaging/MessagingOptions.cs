@@ -26,4 +26,14 @@ public sealed class MessagingOptions
 
     /// <summary>Most early arrivals of all producers kept in one component's state; more are parked. Default: 256.</summary>
     public int MaxHeldPerComponent { get; set; } = 256;
+
+    /// <summary>Why these options cannot work, in one line; null when they can.</summary>
+    public string? Validate() =>
+        string.IsNullOrWhiteSpace(StreamProvider) ? $"{nameof(StreamProvider)} is empty"
+        : InboxRetention <= TimeSpan.Zero ? $"{nameof(InboxRetention)} must be positive"
+        : MaxInboxEntries < 1 ? $"{nameof(MaxInboxEntries)} must be at least 1"
+        : OutboxFlushPeriod < TimeSpan.FromMinutes(1) ? $"{nameof(OutboxFlushPeriod)} must be at least 1 minute (Orleans' shortest reminder period)"
+        : MaxHeldPerProducer < 1 || MaxHeldPerComponent < MaxHeldPerProducer ? $"{nameof(MaxHeldPerProducer)} must be at least 1, and {nameof(MaxHeldPerComponent)} at least {nameof(MaxHeldPerProducer)}"
+        : Recoverability.Validate() is { } recoverability ? $"{nameof(Recoverability)}: {recoverability}"
+        : null;
 }

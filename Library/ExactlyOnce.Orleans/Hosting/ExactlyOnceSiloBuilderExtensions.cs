@@ -1,0 +1,72 @@
+using ExactlyOnce.Faults;
+using ExactlyOnce.Messaging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ExactlyOnce;
+
+/// <summary>Silo registration of the exactly-once core.</summary>
+public static class ExactlyOnceSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds what exactly-once components need on a silo: <see cref="MessagingOptions"/> (bound
+    /// through <see cref="IOptions{TOptions}"/>, so a later <c>Configure&lt;MessagingOptions&gt;</c>
+    /// counts too, and validated when the silo starts), the <see cref="MessagingServices"/>
+    /// components receive, and fault injection switched off (see
+    /// <see cref="AddExactlyOnceFaultInjection"/>). The stores (dead letters, send audit, producer
+    /// incarnations, parking table) are registered by the host.
+    /// </summary>
+    public static ISiloBuilder AddExactlyOnceMessaging(this ISiloBuilder silo, Action<MessagingOptions>? configure = null)
+    {
+        var services = silo.Services;
+        var options = services.AddOptions<MessagingOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>());
+        options.ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(FaultInjectionPolicy.Off);
+        services.TryAddSingleton(sp => new FaultInjector([], sp.GetRequiredService<ILogger<FaultInjector>>()));
+        services.TryAddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
+        services.TryAddSingleton<MessagingServices>();
+        return silo;
+    }
+
+    /// <summary>
+    /// Switches fault injection on as <paramref name="policy"/> allows (for tests, demos and chaos
+    /// runs, never in production): <paramref name="configuredRules"/> from the start, and rules a
+    /// client arms at run time through <see cref="IFaultControlGrain"/>, polled once a second. A
+    /// configured rule the policy does not allow is refused at once.
+    /// </summary>
+    public static ISiloBuilder AddExactlyOnceFaultInjection(this ISiloBuilder silo, FaultInjectionPolicy policy, IReadOnlyList<FaultRule>? configuredRules = null)
+    {
+        configuredRules ??= [];
+        if (configuredRules.Count > 0 && policy.Refusal(configuredRules) is { } refusal)
+        {
+            throw new ArgumentException($"configured fault rules refused: {refusal}", nameof(configuredRules));
+        }
+
+        var services = silo.Services;
+        services.Replace(ServiceDescriptor.Singleton(policy));
+        services.Replace(ServiceDescriptor.Singleton(sp => new FaultInjector(configuredRules, sp.GetRequiredService<ILogger<FaultInjector>>())));
+        services.TryAddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
+        if (policy.Enabled)
+        {
+            // Off, no silo asks the control grain for rules: nothing a client sets can reach it.
+            services.AddHostedService<FaultSettingsPoller>();
+        }
+
+        return silo;
+    }
+
+    private sealed class MessagingOptionsValidator : IValidateOptions<MessagingOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MessagingOptions options) =>
+            options.Validate() is { } problem ? ValidateOptionsResult.Fail($"MessagingOptions: {problem}") : ValidateOptionsResult.Success;
+    }
+}

@@ -77,25 +77,9 @@ public sealed class MessagingSettings
             }
         }
 
-        if (settings.MaxHeldPerProducer < 1 || settings.MaxHeldPerComponent < settings.MaxHeldPerProducer)
-        {
-            throw new StartupException(
-                $"Messaging:{nameof(MaxHeldPerProducer)} must be at least 1, and Messaging:{nameof(MaxHeldPerComponent)} at least Messaging:{nameof(MaxHeldPerProducer)}.");
-        }
-
         if (configuration["Messaging:MaxHeldFailures"] is not null)
         {
             throw new StartupException("Messaging:MaxHeldFailures was replaced by the recoverability policy: use Messaging:Recoverability:ImmediateRetries and Messaging:Recoverability:DelayedRetries.");
-        }
-
-        if (settings.Recoverability.Validate() is { } invalid)
-        {
-            throw new StartupException($"Messaging:Recoverability: {invalid}.");
-        }
-
-        if (settings.MaxInboxEntries < 1)
-        {
-            throw new StartupException($"Messaging:{nameof(MaxInboxEntries)} must be at least 1.");
         }
 
         if (settings.InboxSafetyMargin < TimeSpan.Zero)
@@ -103,9 +87,13 @@ public sealed class MessagingSettings
             throw new StartupException($"Messaging:{nameof(InboxSafetyMargin)} must not be negative.");
         }
 
-        if (settings.OutboxFlushPeriod < TimeSpan.FromMinutes(1))
+        // The core's own rules (held-back bounds, inbox size, reminder period, recoverability), as
+        // the silo will check them at start; the stream settings only shape the inbox retention.
+        var core = new MessagingOptions();
+        settings.ApplyTo(core, new StreamSettings());
+        if (core.Validate() is { } invalid)
         {
-            throw new StartupException($"Messaging:{nameof(OutboxFlushPeriod)} must be at least 1 minute (Orleans' shortest reminder period).");
+            throw new StartupException($"Messaging:{invalid}.");
         }
 
         if (settings.RunRetirementPeriod < TimeSpan.FromSeconds(1) || settings.RunIdleSealAfter < TimeSpan.FromMinutes(1))

@@ -34,7 +34,7 @@ try
     if (isMigrate)
     {
         await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
-        var applied = await new SchemaMigrator(cluster.ConnectionString).ApplyAsync();
+        var applied = await SampleSchema.Migrator(cluster.ConnectionString).ApplyAsync();
         Console.WriteLine(applied.Count == 0
             ? "schema is up to date"
             : $"applied {applied.Count} schema script(s): {string.Join(", ", applied)}");
@@ -52,7 +52,7 @@ try
     await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
     if (silo.ApplySchema)
     {
-        await new SchemaMigrator(cluster.ConnectionString).ApplyAsync();
+        await SampleSchema.Migrator(cluster.ConnectionString).ApplyAsync();
     }
 
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings

@@ -5,6 +5,7 @@ using ExactlyOnce.Faults;
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Messaging;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,18 +65,20 @@ public static class SiloConfiguration
     }
 
     /// <summary>
-    /// The PostgreSQL stores of the core (dead letters, send audit, producer incarnations, parking
-    /// table) and the sample's silo services around it (client-outbox sweeper, send-audit purger,
-    /// run retirement).
+    /// The library's PostgreSQL stores (ExactlyOnce.Orleans.PostgreSql: dead letters, parking table,
+    /// producer incarnations, client-outbox sweeper) and the sample's own silo services around them
+    /// (send audit and its purger, run retirement).
     /// </summary>
     public static ISiloBuilder AddPostgresMessagingStores(this ISiloBuilder silo, string connectionString, MessagingSettings messaging)
     {
+        silo.AddExactlyOncePostgreSql(o =>
+        {
+            o.ConnectionString = connectionString;
+            o.ClientOutboxSweepAge = messaging.ClientOutboxSweepAge;
+            o.ClientOutboxSweepPeriod = messaging.ClientOutboxSweepPeriod;
+        });
         var services = silo.Services;
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        services.AddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         if (messaging.RecordSends)
         {
             services.AddSingleton(sp => new PostgresSentMessageLog(
@@ -83,23 +86,8 @@ public static class SiloConfiguration
             services.AddSingleton<ISentMessageLog>(sp => sp.GetRequiredService<PostgresSentMessageLog>());
             services.AddHostedService<SentMessagePurger>();
         }
-        else
-        {
-            services.AddSingleton<ISentMessageLog, NoSentMessageLog>();
-        }
 
-        services.AddSingleton<IProducerIncarnations>(sp => new PostgresProducerIncarnations(sp.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton<IParkingLot>(sp => new PostgresParkingLot(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
-        services.AddSingleton<MessagingServices>();
         services.AddSingleton(messaging);
-        services.AddSingleton(sp => new ClientOutbox(
-            sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-            sp.GetRequiredService<Orleans.Serialization.Serializer>()));
-        services.AddHostedService<ClientOutboxSweeper>();
         services.AddSingleton(sp => new RunRetirementStore(
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         services.AddSingleton<ReceiverLookup>((grains, streamNamespace, key) => streamNamespace switch

@@ -17,7 +17,8 @@
 #
 # Database: ConnectionStrings__Orleans (Npgsql form: Host=...;Port=...;Database=...;Username=...;
 # Password=...) or, when unset, the local scripts/pg.sh cluster (PGPORT_LOCAL, PG_DATABASE, ...),
-# which must be running. The schema (Hosting/Schema/*.sql) is applied first, in file order, under
+# which must be running. The schema (Library/ExactlyOnce.Orleans.PostgreSql/Schema/*.sql and
+# Hosting/Schema/*.sql) is applied first, all in file-name order, under
 # the silos' migration lock; it is idempotent. Rows are written under a ServiceId of their own
 # (ceiling-<pid>) and deleted at the end, also on failure or Ctrl-C.
 # Exit codes: 0 done, 2 bad input or database unreachable, 1 the benchmark itself failed.
@@ -25,7 +26,7 @@ set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 template="$repo_root/scripts/ceiling/message.pgbench"
-schema_dir="$repo_root/Hosting/Schema"
+schema_dirs=("$repo_root/Library/ExactlyOnce.Orleans.PostgreSql/Schema" "$repo_root/Hosting/Schema")
 
 fail() { echo "ceiling.sh: $1" >&2; exit "${2:-2}"; }
 usage_error() { echo "ceiling.sh: $* (usage: scripts/ceiling.sh [--clients N] [--seconds S] [--state-format binary|json] [--with-discard] [--json])" >&2; exit 2; }
@@ -92,7 +93,7 @@ say() { echo "ceiling.sh: $*" >&2; }
 # The schema, as the silo applies it: every script in name order, under the migration lock
 # (SchemaMigrator.AdvisoryLockKey, "EXONCE"), in one transaction.
 schema_args=(-1 -c "SELECT pg_advisory_xact_lock($((0x45584F4E4345)))")
-for file in "$schema_dir"/*.sql; do schema_args+=(-f "$file"); done
+while IFS= read -r file; do schema_args+=(-f "$file"); done < <(for d in "${schema_dirs[@]}"; do ls "$d"/*.sql; done | awk -F/ '{print $NF"\t"$0}' | sort | cut -f2)
 schema_error="$(psql_q "${schema_args[@]}" 2>&1 >/dev/null)" \
   || fail "could not apply the schema: $(echo "$schema_error" | grep -m1 -i error || echo "$schema_error" | head -n1)"
 

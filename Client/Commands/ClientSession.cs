@@ -1,6 +1,7 @@
 using ExactlyOnce.Client.Output;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Microsoft.Extensions.Configuration;

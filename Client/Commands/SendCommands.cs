@@ -4,6 +4,7 @@ using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using Spectre.Console;
 
 namespace ExactlyOnce.Client.Commands;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using Orleans.Runtime;
 using ExactlyOnce.Messaging;
 

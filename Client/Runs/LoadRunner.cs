@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ExactlyOnce.Client.Commands;
 using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;

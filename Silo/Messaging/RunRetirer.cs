@@ -1,5 +1,6 @@
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting.Producers;
+using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

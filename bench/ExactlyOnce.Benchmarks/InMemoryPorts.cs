@@ -61,7 +61,7 @@ public sealed class NoReminder : IOutboxReminder
     public Task UnregisterAsync() => Task.CompletedTask;
 }
 
-public sealed class CountingIncarnations : IProducerIncarnations
+internal sealed class CountingIncarnations : IProducerIncarnations
 {
     private long _last;
 
@@ -76,7 +76,7 @@ public sealed class NoRetryTimer : IRetryTimer
 }
 
 /// <summary>The benchmarks keep the hold-back buffer below its bound: parking would be a setup mistake.</summary>
-public sealed class NoParking : IParkingLot
+internal sealed class NoParking : IParkingLot
 {
     public Task<ParkResult> ParkAsync(string receiver, IMessage message) =>
         throw new InvalidOperationException($"benchmark parked {message.ProducerId} #{message.Sequence}: the buffer was not meant to fill");
@@ -88,7 +88,7 @@ public sealed class NoParking : IParkingLot
 }
 
 /// <summary>Every benchmark message is valid: a rejection would be a setup mistake.</summary>
-public sealed class NoDeadLetters : IDeadLetterSink
+internal sealed class NoDeadLetters : IDeadLetterSink
 {
     public Task RejectAsync(RejectedMessage message) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} rejected: {message.Reason}");
@@ -106,7 +106,7 @@ public sealed class Tally
 }
 
 /// <summary>A handler that does next to nothing, so dedup and hold-back are what is measured; it still runs the common checks.</summary>
-public sealed class TallyHandler(string key) : IMessageHandler<Tally>
+internal sealed class TallyHandler(string key) : IMessageHandler<Tally>
 {
     public string? Validate(IMessage message) => MessageChecks.Common(message, key);
 

@@ -15,8 +15,9 @@ public static class ExactlyOnceSiloBuilderExtensions
     /// through <see cref="IOptions{TOptions}"/>, so a later <c>Configure&lt;MessagingOptions&gt;</c>
     /// counts too, and validated when the silo starts), the <see cref="MessagingServices"/>
     /// components receive, and fault injection switched off (see
-    /// <see cref="AddExactlyOnceFaultInjection"/>). The stores (dead letters, send audit, producer
-    /// incarnations, parking table) are registered by the host.
+    /// <see cref="AddExactlyOnceFaultInjection"/>). The stores (dead letters, producer incarnations,
+    /// parking table) come from a store package, e.g. <c>siloBuilder.AddExactlyOncePostgreSql(...)</c>
+    /// of ExactlyOnce.Orleans.PostgreSql; a silo without them fails to start with one line saying so.
     /// </summary>
     public static ISiloBuilder AddExactlyOnceMessaging(this ISiloBuilder silo, Action<MessagingOptions>? configure = null)
     {
@@ -28,12 +29,23 @@ public static class ExactlyOnceSiloBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, StoresRegisteredValidator>());
         options.ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(FaultInjectionPolicy.Off);
         services.TryAddSingleton(sp => new FaultInjector([], sp.GetRequiredService<ILogger<FaultInjector>>()));
         services.TryAddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
-        services.TryAddSingleton<MessagingServices>();
+        services.TryAddSingleton<ISentMessageLog, NoSentMessageLog>();
+        services.TryAddSingleton(sp => new MessagingServices(
+            sp.GetRequiredService<IFaultInjector>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<MessagingOptions>>(),
+            sp.GetRequiredService<IDeadLetterSink>(),
+            sp.GetRequiredService<ISentMessageLog>(),
+            sp.GetRequiredService<IProducerIncarnations>(),
+            sp.GetRequiredService<IParkingLot>(),
+            sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         return silo;
     }
 
@@ -62,6 +74,18 @@ public static class ExactlyOnceSiloBuilderExtensions
         }
 
         return silo;
+    }
+
+    /// <summary>Fails the start of a silo that has the core but no store package.</summary>
+    private sealed class StoresRegisteredValidator(IServiceProviderIsService services) : IValidateOptions<MessagingOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MessagingOptions options)
+        {
+            var missing = new[] { typeof(IDeadLetterSink), typeof(IParkingLot), typeof(IProducerIncarnations) }.Where(t => !services.IsService(t)).ToList();
+            return missing.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail("ExactlyOnce messaging has no stores: add a store package's registration, e.g. siloBuilder.AddExactlyOncePostgreSql(o => o.ConnectionString = ...) from ExactlyOnce.Orleans.PostgreSql");
+        }
     }
 
     private sealed class MessagingOptionsValidator : IValidateOptions<MessagingOptions>

@@ -2,7 +2,7 @@
 namespace ExactlyOnce.Messaging;
 
 /// <summary>Where invalid messages go instead of the handler: the dead letters of this project.</summary>
-public interface IDeadLetterSink
+internal interface IDeadLetterSink
 {
     /// <summary>Stores the rejected message; idempotent for the same message and reason.</summary>
     Task RejectAsync(RejectedMessage message);
@@ -15,7 +15,7 @@ public interface IDeadLetterSink
 /// A sequenced message whose handler kept failing: it leaves the receiver's state only once this is
 /// stored, and its producer's later messages wait until it is replayed or discarded.
 /// </summary>
-public sealed record SequencedDeadLetter(
+internal sealed record SequencedDeadLetter(
     string Component,
     string StreamNamespace,
     string StreamKey,
@@ -23,10 +23,10 @@ public sealed record SequencedDeadLetter(
     FailureRecord Failure);
 
 /// <summary>How a message failed: how often, the last reason (exception type and message), and when it first and last failed.</summary>
-public sealed record FailureRecord(int Failures, string Reason, DateTime FirstFailureUtc, DateTime LastFailureUtc);
+internal sealed record FailureRecord(int Failures, string Reason, DateTime FirstFailureUtc, DateTime LastFailureUtc);
 
 /// <summary>A message refused before processing.</summary>
-public sealed record RejectedMessage(
+internal sealed record RejectedMessage(
     string Component,
     string StreamNamespace,
     string StreamKey,
@@ -35,9 +35,18 @@ public sealed record RejectedMessage(
     string Reason,
     string PayloadJson);
 
-/// <summary>Audit of every copy published (each re-send too): what the verifier compares against.</summary>
+/// <summary>
+/// An optional audit of every copy a component publishes (each re-send too), called after the copy
+/// was handed to the stream. None is kept unless the host registers one.
+/// </summary>
 public interface ISentMessageLog
 {
-    /// <summary>Records a published copy of <paramref name="message"/> (component, destination stream): the send audit the verifier reads.</summary>
+    /// <summary>Records a published copy of <paramref name="message"/> (component, destination stream).</summary>
     Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message);
+}
+
+/// <summary>The default: sends are not recorded.</summary>
+internal sealed class NoSentMessageLog : ISentMessageLog
+{
+    public Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message) => Task.CompletedTask;
 }

@@ -4,42 +4,60 @@ using Orleans.Storage;
 
 namespace ExactlyOnce.Messaging;
 
-/// <summary>The silo-wide services a messaging component needs, injected into grains as one bundle.</summary>
-public sealed class MessagingServices(
-    IFaultInjector faults,
-    TimeProvider clock,
-    IOptions<MessagingOptions> options,
-    IDeadLetterSink deadLetters,
-    ISentMessageLog sentLog,
-    IProducerIncarnations incarnations,
-    IParkingLot parking,
-    IGrainStorageSerializer storageSerializer,
-    ILoggerFactory loggers)
+/// <summary>
+/// The silo-wide services a messaging component needs, injected into grains as one bundle (pass it
+/// on to <see cref="ExactlyOnceGrain{TData, TMessage}"/>). Registered by
+/// <see cref="ExactlyOnceSiloBuilderExtensions.AddExactlyOnceMessaging"/>; its stores come from a
+/// store package such as ExactlyOnce.Orleans.PostgreSql.
+/// </summary>
+public sealed class MessagingServices
 {
+    internal MessagingServices(
+        IFaultInjector faults,
+        TimeProvider clock,
+        IOptions<MessagingOptions> options,
+        IDeadLetterSink deadLetters,
+        ISentMessageLog sentLog,
+        IProducerIncarnations incarnations,
+        IParkingLot parking,
+        IGrainStorageSerializer storageSerializer,
+        ILoggerFactory loggers)
+    {
+        Faults = faults;
+        Clock = clock;
+        Options = options.Value;
+        DeadLetters = deadLetters;
+        SentLog = sentLog;
+        Incarnations = incarnations;
+        Parking = parking;
+        StorageSerializer = storageSerializer;
+        Loggers = loggers;
+    }
+
     /// <summary>Where fault points fire (a no-op unless fault injection is on).</summary>
-    public IFaultInjector Faults { get; } = faults;
+    internal IFaultInjector Faults { get; }
 
     /// <summary>The clock retries and retention are measured with.</summary>
-    public TimeProvider Clock { get; } = clock;
+    internal TimeProvider Clock { get; }
 
     /// <summary>The core's options.</summary>
-    public MessagingOptions Options { get; } = options.Value;
+    public MessagingOptions Options { get; }
 
     /// <summary>Where rejected and dead-lettered messages are stored.</summary>
-    public IDeadLetterSink DeadLetters { get; } = deadLetters;
+    internal IDeadLetterSink DeadLetters { get; }
 
     /// <summary>The send audit.</summary>
-    public ISentMessageLog SentLog { get; } = sentLog;
+    internal ISentMessageLog SentLog { get; }
 
     /// <summary>Source of producer incarnations.</summary>
-    public IProducerIncarnations Incarnations { get; } = incarnations;
+    internal IProducerIncarnations Incarnations { get; }
 
     /// <summary>The parking table for early arrivals beyond the hold-back buffer.</summary>
-    public IParkingLot Parking { get; } = parking;
+    internal IParkingLot Parking { get; }
 
     /// <summary>The serializer grain storage uses by default: to report stored sizes.</summary>
-    public IGrainStorageSerializer StorageSerializer { get; } = storageSerializer;
+    internal IGrainStorageSerializer StorageSerializer { get; }
 
     /// <summary>Loggers of the components.</summary>
-    public ILoggerFactory Loggers { get; } = loggers;
+    internal ILoggerFactory Loggers { get; }
 }

@@ -33,14 +33,14 @@ internal interface IOutboxReminder
 }
 
 /// <summary>Hands out producer incarnations: numbers from one durable counter, never given twice.</summary>
-public interface IProducerIncarnations
+internal interface IProducerIncarnations
 {
     /// <summary>A number never handed out before (a database sequence).</summary>
     Task<long> NextAsync();
 }
 
 /// <summary>What parking a message found.</summary>
-public enum ParkResult
+internal enum ParkResult
 {
     /// <summary>The message is parked now.</summary>
     Parked,
@@ -56,7 +56,7 @@ public enum ParkResult
 /// Early arrivals that do not fit in the state's hold-back buffer, keyed (receiver, producer,
 /// sequence). Rows never expire: they leave only once the component holds or applied them.
 /// </summary>
-public interface IParkingLot
+internal interface IParkingLot
 {
     /// <summary>Parks the message unless a row with its producer and sequence exists.</summary>
     Task<ParkResult> ParkAsync(string receiver, IMessage message);

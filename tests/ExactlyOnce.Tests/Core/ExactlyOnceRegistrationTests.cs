@@ -1,5 +1,6 @@
 using ExactlyOnce.Faults;
 using ExactlyOnce.Messaging;
+using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public sealed class ExactlyOnceRegistrationTests
     {
         var silo = new Silo();
         silo.AddExactlyOnceMessaging(o => o.MaxHeldPerProducer = 10);
+        silo.AddExactlyOncePostgreSql(o => o.ConnectionString = "Host=localhost");
         silo.Services.Configure<MessagingOptions>(o => o.MaxHeldPerComponent = 500);
 
         var options = silo.Services.BuildServiceProvider().GetRequiredService<IOptions<MessagingOptions>>().Value;
@@ -35,12 +37,41 @@ public sealed class ExactlyOnceRegistrationTests
     {
         var silo = new Silo();
         silo.AddExactlyOnceMessaging(o => o.OutboxFlushPeriod = TimeSpan.FromSeconds(10));
+        silo.AddExactlyOncePostgreSql(o => o.ConnectionString = "Host=localhost");
         using var services = silo.Services.BuildServiceProvider();
 
         // What the host runs at start (ValidateOnStart).
         var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Equal("MessagingOptions: OutboxFlushPeriod must be at least 1 minute (Orleans' shortest reminder period)", refused.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_to_start_a_silo_that_has_no_stores_with_one_line_saying_which_registration_is_missing()
+    {
+        var silo = new Silo();
+        silo.AddExactlyOnceMessaging();
+        using var services = silo.Services.BuildServiceProvider();
+
+        var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Equal(
+            "ExactlyOnce messaging has no stores: add a store package's registration, e.g. siloBuilder.AddExactlyOncePostgreSql(o => o.ConnectionString = ...) from ExactlyOnce.Orleans.PostgreSql",
+            refused.Message);
+    }
+
+    [Fact]
+    public void Should_register_the_PostgreSQL_stores_and_refuse_them_without_a_connection_string()
+    {
+        var silo = new Silo();
+        silo.AddExactlyOnceMessaging();
+        silo.AddExactlyOncePostgreSql(o => o.ClientOutboxSweepAge = TimeSpan.FromSeconds(5));
+        using var services = silo.Services.BuildServiceProvider();
+
+        var registered = services.GetRequiredService<IServiceProviderIsService>();
+        Assert.All(new[] { typeof(IDeadLetterSink), typeof(IParkingLot), typeof(IProducerIncarnations), typeof(ClientOutbox) }, t => Assert.True(registered.IsService(t), t.Name));
+        var refused = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Equal("PostgresMessagingOptions: ConnectionString is required", refused.Message);
     }
 
     [Fact]

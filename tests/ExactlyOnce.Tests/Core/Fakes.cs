@@ -164,7 +164,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>The incarnation counter: one number per call, never twice (shared by all components of a test, like the database sequence).</summary>
-public sealed class FakeIncarnations : IProducerIncarnations
+internal sealed class FakeIncarnations : IProducerIncarnations
 {
     private long _last;
 
@@ -172,7 +172,7 @@ public sealed class FakeIncarnations : IProducerIncarnations
 }
 
 /// <summary>The parking table in memory, keyed (receiver, producer, sequence); survives crashes like the database.</summary>
-public sealed class FakeParkingLot : IParkingLot
+internal sealed class FakeParkingLot : IParkingLot
 {
     public SortedDictionary<(string Receiver, string Producer, long Sequence), IMessage> Rows { get; } = [];
 
@@ -206,7 +206,7 @@ public sealed class FakeParkingLot : IParkingLot
 }
 
 /// <summary>Rejected messages, as the dead-letter table would hold them (idempotent per message and reason).</summary>
-public sealed class FakeDeadLetters : IDeadLetterSink
+internal sealed class FakeDeadLetters : IDeadLetterSink
 {
     public List<RejectedMessage> Rejected { get; } = [];
 

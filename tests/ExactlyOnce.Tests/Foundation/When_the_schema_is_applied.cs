@@ -21,7 +21,7 @@ public sealed class When_the_schema_is_applied
     public async Task Should_change_nothing_when_applied_twice()
     {
         await using var db = await TestDatabase.CreateEmptyAsync("schema");
-        var migrator = new SchemaMigrator(db.ConnectionString);
+        var migrator = SampleSchema.Migrator(db.ConnectionString);
 
         var first = await migrator.ApplyAsync();
         var afterFirst = await db.ScalarAsync<string>(FingerprintSql);
@@ -31,7 +31,7 @@ public sealed class When_the_schema_is_applied
         await using (var connection = new NpgsqlConnection(db.ConnectionString))
         {
             await connection.OpenAsync();
-            foreach (var script in SchemaMigrator.Scripts)
+            foreach (var script in migrator.Scripts)
             {
                 await using var command = new NpgsqlCommand(script.Sql, connection);
                 await command.ExecuteNonQueryAsync();
@@ -40,7 +40,7 @@ public sealed class When_the_schema_is_applied
 
         var afterRerun = await db.ScalarAsync<string>(FingerprintSql);
 
-        Assert.Equal(SchemaMigrator.Scripts.Select(s => s.Name), first);
+        Assert.Equal(migrator.Scripts.Select(s => s.Name), first);
         Assert.True(first.Count >= 5, "expected catalog, clustering, persistence, reminders and streaming scripts");
         Assert.Empty(second);
         Assert.Equal(afterFirst, afterRerun);
@@ -61,7 +61,7 @@ public sealed class When_the_schema_is_applied
                 () => db.ScalarAsync<int>($"SELECT count(*) FROM orleansmembership WHERE deploymentid = '{clusterId}' AND status = 3"),
                 n => n == 3, TimeSpan.FromSeconds(30), "three Active rows in the membership table");
             Assert.Equal(3, active);
-            Assert.Equal(SchemaMigrator.Scripts.Count, await db.ScalarAsync<int>("SELECT count(*) FROM exactlyonceschemahistory"));
+            Assert.Equal(SampleSchema.Migrator(db.ConnectionString).Scripts.Count, await db.ScalarAsync<int>("SELECT count(*) FROM exactlyonceschemahistory"));
         }
         finally
         {

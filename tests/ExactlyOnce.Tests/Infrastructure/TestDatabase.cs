@@ -51,7 +51,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public static async Task<TestDatabase> CreateAsync(string prefix)
     {
         var database = await CreateEmptyAsync(prefix);
-        await new SchemaMigrator(database.ConnectionString).ApplyAsync();
+        await SampleSchema.Migrator(database.ConnectionString).ApplyAsync();
         return database;
     }
 

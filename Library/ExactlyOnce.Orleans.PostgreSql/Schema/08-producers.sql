@@ -68,9 +68,6 @@ CREATE TABLE IF NOT EXISTS ExactlyOnceParkedMessage
     PRIMARY KEY (ServiceId, Receiver, ProducerId, Sequence)
 );
 
--- A load run is a producer: the run record names it, so 'resend --run' finds its recorded messages.
-ALTER TABLE IF EXISTS ExactlyOnceRun ADD COLUMN IF NOT EXISTS ProducerId text NULL;
-
 -- Sequenced messages a receiver gave up on (a held message whose handler kept failing). The
 -- receiver's mark stays just below it, so its producer's later messages wait: 'dead-letters replay'
 -- publishes it again (applied once, whenever), 'dead-letters discard' fills its position with a

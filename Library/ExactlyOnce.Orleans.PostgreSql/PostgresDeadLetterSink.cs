@@ -1,16 +1,18 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
 
-namespace ExactlyOnce.Silo.Messaging;
+namespace ExactlyOnce.PostgreSql;
 
-/// <summary>Stores rejected messages in ExactlyOnceRejectedMessage (idempotent per message and reason).</summary>
-public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string serviceId, Serializer serializer) : IDeadLetterSink
+/// <summary>
+/// Stores sequenced dead letters in ExactlyOnceDeadLetter (one row per position) and rejected
+/// messages in ExactlyOnceRejectedMessage (idempotent per message and reason).
+/// </summary>
+internal sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string serviceId, Serializer serializer) : IDeadLetterSink
 {
     public async Task DeadLetterAsync(SequencedDeadLetter letter)
     {
@@ -65,50 +67,4 @@ public sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string ser
         command.Parameters.AddWithValue("fingerprint", fingerprint);
         await command.ExecuteNonQueryAsync();
     }
-}
-
-/// <summary>Records every published copy in ExactlyOnceSentMessage.</summary>
-public sealed class PostgresSentMessageLog(NpgsqlDataSource database, string serviceId) : ISentMessageLog
-{
-    public async Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message)
-    {
-        await using var command = database.CreateCommand("""
-            INSERT INTO ExactlyOnceSentMessage (ServiceId, Component, MessageId, StreamNamespace, StreamKey, MessageType, Payload)
-            VALUES (@service, @component, @id, @namespace, @key, @type, @payload)
-            """);
-        command.Parameters.AddWithValue("service", serviceId);
-        command.Parameters.AddWithValue("component", component);
-        command.Parameters.AddWithValue("id", message.MessageId);
-        command.Parameters.AddWithValue("namespace", streamNamespace);
-        command.Parameters.AddWithValue("key", streamKey);
-        command.Parameters.AddWithValue("type", message.GetType().Name);
-        command.Parameters.AddWithValue("payload", JsonSerializer.Serialize(message, message.GetType()));
-        await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>
-    /// Deletes up to <paramref name="batch"/> of this service's oldest rows, those recorded more than
-    /// <paramref name="retention"/> ago (database clock); returns how many. Ids rise with
-    /// <c>SentOn</c>, so the oldest ids are looked at first and the pass stops at the first young one.
-    /// </summary>
-    public async Task<int> PurgeAsync(TimeSpan retention, int batch, CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand("""
-            DELETE FROM ExactlyOnceSentMessage
-             WHERE Id IN (SELECT o.Id
-                            FROM (SELECT Id, SentOn FROM ExactlyOnceSentMessage
-                                   WHERE ServiceId = @service ORDER BY Id LIMIT @batch) AS o
-                     WHERE o.SentOn < now() - @retention)
-            """);
-        command.Parameters.AddWithValue("service", serviceId);
-        command.Parameters.AddWithValue("batch", batch);
-        command.Parameters.AddWithValue("retention", retention);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-}
-
-/// <summary>Used when sends are not recorded (Messaging:RecordSends = false).</summary>
-public sealed class NoSentMessageLog : ISentMessageLog
-{
-    public Task RecordAsync(string component, string streamNamespace, string streamKey, IMessage message) => Task.CompletedTask;
 }

@@ -1,13 +1,12 @@
-using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
 
-namespace ExactlyOnce.Silo.Messaging;
+namespace ExactlyOnce.PostgreSql;
 
 /// <summary>Producer incarnations from the PostgreSQL sequence ExactlyOnceProducerIncarnation.</summary>
-public sealed class PostgresProducerIncarnations(NpgsqlDataSource database) : IProducerIncarnations
+internal sealed class PostgresProducerIncarnations(NpgsqlDataSource database) : IProducerIncarnations
 {
     public async Task<long> NextAsync()
     {
@@ -17,7 +16,7 @@ public sealed class PostgresProducerIncarnations(NpgsqlDataSource database) : IP
 }
 
 /// <summary>The parking table ExactlyOnceParkedMessage; payloads in Orleans' binary serialization.</summary>
-public sealed class PostgresParkingLot(NpgsqlDataSource database, string serviceId, Serializer serializer) : IParkingLot
+internal sealed class PostgresParkingLot(NpgsqlDataSource database, string serviceId, Serializer serializer) : IParkingLot
 {
     public async Task<ParkResult> ParkAsync(string receiver, IMessage message)
     {

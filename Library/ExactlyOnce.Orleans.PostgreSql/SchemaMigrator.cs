@@ -5,24 +5,33 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-namespace ExactlyOnce.Hosting.Schema;
+namespace ExactlyOnce.PostgreSql;
 
 /// <summary>
-/// Applies this project's PostgreSQL schema (the .sql files embedded from Hosting/Schema) in name
-/// order. Safe to run from several silos at once: one PostgreSQL advisory lock serialises them.
-/// Each script runs in its own transaction and is recorded with its checksum, so a script that
-/// has not changed is not run again; the scripts are also idempotent on their own.
+/// Applies the PostgreSQL schema a silo of ExactlyOnce.Orleans needs: the tables of Orleans' ADO.NET
+/// providers (clustering, grain storage, reminders, streams) and the library's own tables, plus
+/// any scripts of the application (<paramref name="applicationScripts"/>), all in name order.
+/// Run it before the silo starts. Safe to run from several processes at once: one PostgreSQL
+/// advisory lock serialises them. Each script runs in its own transaction and is recorded with
+/// its checksum in <c>ExactlyOnceSchemaHistory</c>, so a script that has not changed is not run
+/// again; the scripts are also idempotent on their own.
 /// </summary>
-public sealed class SchemaMigrator(string connectionString, ILogger? logger = null)
+/// <param name="connectionString">A PostgreSQL connection string (its user may create tables and functions).</param>
+/// <param name="applicationScripts">The application's own scripts, applied in name order among the library's.</param>
+/// <param name="logger">Where each applied script is logged.</param>
+public sealed class SchemaMigrator(string connectionString, IEnumerable<SchemaScript>? applicationScripts = null, ILogger? logger = null)
 {
     /// <summary>Advisory lock key held while migrating ("EXONCE" in ASCII).</summary>
     public const long AdvisoryLockKey = 0x45584F4E4345;
 
-    private const string ResourcePrefix = "ExactlyOnce.Schema.";
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>The embedded scripts, in the order they are applied.</summary>
-    public static IReadOnlyList<SchemaScript> Scripts { get; } = LoadScripts();
+    /// <summary>The library's scripts (Orleans' tables and its own), in name order.</summary>
+    public static IReadOnlyList<SchemaScript> LibraryScripts { get; } =
+        SchemaScript.FromEmbeddedResources(typeof(SchemaMigrator).Assembly, "ExactlyOnce.PostgreSql.Schema.");
+
+    /// <summary>Every script this migrator applies, in the order it applies them.</summary>
+    public IReadOnlyList<SchemaScript> Scripts { get; } = Merge(LibraryScripts, applicationScripts ?? []);
 
     /// <summary>Applies what is missing or changed; returns the names of the scripts it ran.</summary>
     public async Task<IReadOnlyList<string>> ApplyAsync(CancellationToken cancellationToken = default)
@@ -91,26 +100,43 @@ public sealed class SchemaMigrator(string connectionString, ILogger? logger = nu
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static List<SchemaScript> LoadScripts()
+    private static List<SchemaScript> Merge(IEnumerable<SchemaScript> library, IEnumerable<SchemaScript> application)
     {
-        var assembly = typeof(SchemaMigrator).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+        var all = library.Concat(application).ToList();
+        if (all.GroupBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        {
+            throw new ArgumentException($"two schema scripts are named {clash.Key}: an application script must not reuse a library script's name", nameof(application));
+        }
+
+        return [.. all.OrderBy(s => s.Name, StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>One schema script: its file name (the order key, and its identity in the history table), text and SHA-256.</summary>
+/// <param name="Name">The script's file name, e.g. <c>06-messaging.sql</c>.</param>
+/// <param name="Sql">Its text.</param>
+/// <param name="Checksum">The SHA-256 of its text, in hex.</param>
+public sealed record SchemaScript(string Name, string Sql, string Checksum)
+{
+    /// <summary>A script from its name and text.</summary>
+    public static SchemaScript FromText(string name, string sql) =>
+        new(name, sql, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql))));
+
+    /// <summary>The <c>.sql</c> resources of <paramref name="assembly"/> whose names start with <paramref name="resourcePrefix"/>, in name order; a script's name is its resource name without the prefix.</summary>
+    public static IReadOnlyList<SchemaScript> FromEmbeddedResources(Assembly assembly, string resourcePrefix)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        return [.. assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(resourcePrefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(n => Read(assembly, n))
-            .ToList();
+            .Select(n => FromText(n[resourcePrefix.Length..], Read(assembly, n)))];
     }
 
-    private static SchemaScript Read(Assembly assembly, string resourceName)
+    private static string Read(Assembly assembly, string resourceName)
     {
         using var stream = assembly.GetManifestResourceStream(resourceName)
             ?? throw new InvalidOperationException($"Missing embedded schema script {resourceName}.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        var sql = reader.ReadToEnd();
-        var checksum = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
-        return new SchemaScript(resourceName[ResourcePrefix.Length..], sql, checksum);
+        return reader.ReadToEnd();
     }
 }
-
-/// <summary>One schema script: its file name, text and SHA-256.</summary>
-public sealed record SchemaScript(string Name, string Sql, string Checksum);

@@ -1,10 +1,9 @@
-using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
 
-namespace ExactlyOnce.Hosting.Producers;
+namespace ExactlyOnce.PostgreSql;
 
 /// <summary>A message a client producer recorded: where it goes, its number there, and the payload every copy carries.</summary>
 public sealed record ClientRecord(string ProducerId, string StreamNamespace, string StreamKey, long Sequence, IMessage Message);

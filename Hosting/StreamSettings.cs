@@ -1,3 +1,4 @@
+using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.Configuration;
 
 namespace ExactlyOnce.Hosting;
@@ -63,15 +64,25 @@ public sealed class StreamSettings
     /// <summary>Throws <see cref="StartupException"/> when a value cannot work.</summary>
     public void Validate()
     {
-        Require(QueueCount is >= 1 and <= 1024, nameof(QueueCount), "must be between 1 and 1024");
         Require(MaxAttempts >= 1, nameof(MaxAttempts), "must be at least 1");
-        Require(ExpiryTimeout >= TimeSpan.FromMinutes(1), nameof(ExpiryTimeout), "must be at least 1 minute");
-        Require(PollingPeriod >= TimeSpan.FromMilliseconds(10) && PollingPeriod <= TimeSpan.FromMinutes(1), nameof(PollingPeriod),
-            "must be between 10 ms and 1 minute");
-        Require(MaxEventDeliveryTime > TimeSpan.Zero, nameof(MaxEventDeliveryTime), "must be positive");
-        Require(VisibilityTimeout >= 2 * MaxEventDeliveryTime, nameof(VisibilityTimeout),
-            $"must be at least twice {nameof(MaxEventDeliveryTime)} ({MaxEventDeliveryTime}), or messages are delivered several times");
-        Require(DeadLetterRetention > TimeSpan.Zero, nameof(DeadLetterRetention), "must be positive");
+        var options = new DurableStreamOptions();
+        ApplyTo(options);
+        if (options.Validate() is { } problem)
+        {
+            // The library's rules, as one line naming the setting (Streams:<name> ...).
+            throw new StartupException($"Streams:{problem}.");
+        }
+    }
+
+    /// <summary>Copies these settings to the library's stream options.</summary>
+    public void ApplyTo(DurableStreamOptions options)
+    {
+        options.QueueCount = QueueCount;
+        options.ExpiryTimeout = ExpiryTimeout;
+        options.VisibilityTimeout = VisibilityTimeout;
+        options.PollingPeriod = PollingPeriod;
+        options.MaxEventDeliveryTime = MaxEventDeliveryTime;
+        options.DeadLetterRetention = DeadLetterRetention;
     }
 
     private static void Require(bool condition, string field, string rule)

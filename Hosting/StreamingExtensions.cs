@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using ExactlyOnce.Grains;
+using ExactlyOnce.PostgreSql;
 using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -19,51 +19,21 @@ public static class StreamingExtensions
     public const string NpgsqlInvariant = "Npgsql";
 
     /// <summary>
-    /// Adds the durable stream provider (and its pulling agents) to a silo. Its connections carry an
-    /// Application Name unique to this silo (<see cref="WithClaimantName"/>): the stream SQL records
-    /// it as the claimant of the rows the silo dequeues, to tell an abandoned row from its own.
+    /// The library's durable streams (ExactlyOnce.Orleans.PostgreSql's AddExactlyOnceStreams) with
+    /// this host's settings, plus the sample's own knobs: MaxAttempts (passed through, ignored by
+    /// the stream SQL) and agents stopped at start (tests).
     /// </summary>
     public static ISiloBuilder AddDurableStreams(this ISiloBuilder builder, string connectionString, StreamSettings settings)
     {
-        connectionString = WithClaimantName(connectionString);
-        return builder.AddAdoNetStreams(OrleansNames.StreamProvider, configurator =>
+        builder.AddExactlyOnceStreams(connectionString, settings.ApplyTo);
+        builder.Services.Configure<AdoNetStreamOptions>(OrleansNames.StreamProvider, o => o.MaxAttempts = settings.MaxAttempts);
+        if (!settings.StartAgents)
         {
-            configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
-            configurator.ConfigurePartitioning(settings.QueueCount);
-            configurator.ConfigurePullingAgent(options => options.Configure(o =>
-            {
-                o.MaxEventDeliveryTime = settings.MaxEventDeliveryTime;
-                o.GetQueueMsgsTimerPeriod = settings.PollingPeriod;
-            }));
-            if (!settings.StartAgents)
-            {
-                configurator.ConfigureLifecycle(options => options.Configure(o => o.StartupState = StreamLifecycleOptions.RunState.AgentsStopped));
-            }
+            builder.Services.Configure<StreamLifecycleOptions>(OrleansNames.StreamProvider, o => o.StartupState = StreamLifecycleOptions.RunState.AgentsStopped);
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AgentsStoppedAtStartup>();
+        }
 
-            // Every subscription in this project is implicit: no pub-sub store is needed.
-            configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
-        }).ConfigureServices(services =>
-        {
-            WrapQueueAdapterFactory(services, settings.VisibilityTimeout);
-            if (!settings.StartAgents)
-            {
-                services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, AgentsStoppedAtStartup>();
-            }
-        });
-    }
-
-    /// <summary>
-    /// Puts <see cref="ConfirmRetryingQueueAdapterFactory"/> around the provider's own queue adapter
-    /// factory (an internal type, reached through its keyed registration), which the provider then
-    /// resolves in its place.
-    /// </summary>
-    private static void WrapQueueAdapterFactory(IServiceCollection services, TimeSpan retryConfirmsFor)
-    {
-        var original = services.Single(d => d.ServiceType == typeof(IQueueAdapterFactory) && d.IsKeyedService && Equals(d.ServiceKey, OrleansNames.StreamProvider));
-        var create = original.KeyedImplementationFactory ?? throw new InvalidOperationException("the durable stream provider's queue adapter factory is not registered through a factory");
-        services.Remove(original);
-        services.AddKeyedSingleton<IQueueAdapterFactory>(OrleansNames.StreamProvider, (sp, key) =>
-            new ConfirmRetryingQueueAdapterFactory((IQueueAdapterFactory)create(sp, key), retryConfirmsFor, sp.GetRequiredService<ILoggerFactory>()));
+        return builder;
     }
 
     /// <summary>
@@ -95,47 +65,6 @@ public static class StreamingExtensions
             o.Invariant = NpgsqlInvariant;
             o.ConnectionString = connectionString;
         });
-        return builder.AddDurableStreams(connectionString, streams);
-    }
-
-    /// <summary>Adds the durable stream provider to a client, so that it can publish.</summary>
-    public static IClientBuilder AddDurableStreams(this IClientBuilder builder, string connectionString, StreamSettings settings)
-    {
-        return builder.AddAdoNetStreams(OrleansNames.StreamProvider, configurator =>
-        {
-            configurator.ConfigureAdoNet(options => options.Configure(o => Apply(o, connectionString, settings)));
-            configurator.ConfigurePartitioning(settings.QueueCount);
-            configurator.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
-        });
-    }
-
-    /// <summary>
-    /// The connection string with an Application Name unique to this call: the configured name (or
-    /// <c>eo-silo</c>), then the process id and 8 random hex digits, printable ASCII and at most 63
-    /// characters (PostgreSQL keeps no more). A configured name is kept as the prefix, shortened if
-    /// needed, so the suffix that makes it unique is never cut.
-    /// </summary>
-    public static string WithClaimantName(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var suffix = $"-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}";
-        var prefix = new string((builder.ApplicationName ?? "").Where(c => c is >= ' ' and <= '~').ToArray());
-        if (prefix.Length == 0)
-        {
-            prefix = "eo-silo";
-        }
-
-        builder.ApplicationName = prefix[..Math.Min(prefix.Length, 63 - suffix.Length)] + suffix;
-        return builder.ConnectionString;
-    }
-
-    private static void Apply(AdoNetStreamOptions options, string connectionString, StreamSettings settings)
-    {
-        options.Invariant = NpgsqlInvariant;
-        options.ConnectionString = connectionString;
-        options.ExpiryTimeout = settings.ExpiryTimeout;
-        options.VisibilityTimeout = settings.VisibilityTimeout;
-        options.MaxAttempts = settings.MaxAttempts;
-        options.DeadLetterEvictionTimeout = settings.DeadLetterRetention;
+        return builder.AddExactlyOnceStreams(connectionString, streams.ApplyTo);
     }
 }

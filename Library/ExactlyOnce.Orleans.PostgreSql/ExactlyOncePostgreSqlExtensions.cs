@@ -1,14 +1,17 @@
+using System.Security.Cryptography;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using Orleans.Streams;
 
 namespace ExactlyOnce.PostgreSql;
 
-/// <summary>Registration of the PostgreSQL stores (silo) and of exactly-once senders (client).</summary>
+/// <summary>Registration of the durable streams and stores on PostgreSQL (silo) and of exactly-once senders (client).</summary>
 public static class ExactlyOncePostgreSqlExtensions
 {
     /// <summary>
@@ -48,6 +51,91 @@ public static class ExactlyOncePostgreSqlExtensions
         services.TryAddSingleton(sp => new ExactlyOnceSender(
             sp.GetRequiredService<IClusterClient>(), sp.GetRequiredService<ClientOutbox>(), sp.GetRequiredService<IOptions<ProducerOptions>>()));
         return client;
+    }
+
+    /// <summary>
+    /// Adds the durable stream provider on PostgreSQL (Orleans' ADO.NET streams, on the tables
+    /// <see cref="SchemaMigrator"/> creates) as components need it: implicit subscriptions only, a
+    /// claimant name per silo process (so a silo renews the leases of what it is processing and a
+    /// dead silo's deliveries are taken over), and a failed confirm retried in the background for
+    /// up to one visibility timeout. Invalid options throw at once, one line naming the option.
+    /// </summary>
+#pragma warning disable RS0026 // Two extension methods of different builder types, not overloads a caller can confuse.
+    public static ISiloBuilder AddExactlyOnceStreams(this ISiloBuilder silo, string connectionString, Action<DurableStreamOptions>? configure = null)
+    {
+        var options = Validated(connectionString, configure);
+        var claimant = WithClaimantName(connectionString);
+        silo.AddAdoNetStreams(options.Name, provider =>
+        {
+            provider.ConfigureAdoNet(o => o.Configure(a => Apply(a, claimant, options)));
+            provider.ConfigurePartitioning(options.QueueCount);
+            provider.ConfigurePullingAgent(o => o.Configure(agent =>
+            {
+                agent.MaxEventDeliveryTime = options.MaxEventDeliveryTime;
+                agent.GetQueueMsgsTimerPeriod = options.PollingPeriod;
+            }));
+            provider.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+        });
+        WrapQueueAdapterFactory(silo.Services, options.Name, options.VisibilityTimeout);
+        return silo;
+    }
+
+    /// <summary>The same stream provider on a client (publishing only), with the same <see cref="DurableStreamOptions.Name"/> and <see cref="DurableStreamOptions.QueueCount"/> as the silos.</summary>
+    public static IClientBuilder AddExactlyOnceStreams(this IClientBuilder client, string connectionString, Action<DurableStreamOptions>? configure = null)
+#pragma warning restore RS0026
+    {
+        var options = Validated(connectionString, configure);
+        return client.AddAdoNetStreams(options.Name, provider =>
+        {
+            provider.ConfigureAdoNet(o => o.Configure(a => Apply(a, connectionString, options)));
+            provider.ConfigurePartitioning(options.QueueCount);
+            provider.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+        });
+    }
+
+    /// <summary>
+    /// The connection string with a unique PostgreSQL application_name for this process: the stream
+    /// SQL names the claimant of a delivery by it, so each silo process needs its own.
+    /// </summary>
+    internal static string WithClaimantName(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var suffix = $"-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}";
+        var prefix = new string((builder.ApplicationName ?? "").Where(c => c is >= ' ' and <= '~').ToArray());
+        if (prefix.Length == 0)
+        {
+            prefix = "eo-silo";
+        }
+
+        // PostgreSQL keeps 63 bytes of application_name.
+        builder.ApplicationName = prefix[..Math.Min(prefix.Length, 63 - suffix.Length)] + suffix;
+        return builder.ConnectionString;
+    }
+
+    private static DurableStreamOptions Validated(string connectionString, Action<DurableStreamOptions>? configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var options = new DurableStreamOptions();
+        configure?.Invoke(options);
+        return options.Validate() is { } problem ? throw new ArgumentException($"{nameof(DurableStreamOptions)}: {problem}", nameof(configure)) : options;
+    }
+
+    private static void Apply(AdoNetStreamOptions target, string connectionString, DurableStreamOptions options)
+    {
+        target.Invariant = "Npgsql";
+        target.ConnectionString = connectionString;
+        target.ExpiryTimeout = options.ExpiryTimeout;
+        target.VisibilityTimeout = options.VisibilityTimeout;
+        target.DeadLetterEvictionTimeout = options.DeadLetterRetention;
+    }
+
+    private static void WrapQueueAdapterFactory(IServiceCollection services, string name, TimeSpan retryConfirmsFor)
+    {
+        var original = services.Single(d => d.ServiceType == typeof(IQueueAdapterFactory) && d.IsKeyedService && Equals(d.ServiceKey, name));
+        var create = original.KeyedImplementationFactory ?? throw new InvalidOperationException("the durable stream provider's queue adapter factory is not registered through a factory");
+        services.Remove(original);
+        services.AddKeyedSingleton<IQueueAdapterFactory>(name, (sp, key) =>
+            new ConfirmRetryingQueueAdapterFactory((IQueueAdapterFactory)create(sp, key), retryConfirmsFor, sp.GetRequiredService<ILoggerFactory>()));
     }
 
     private static NpgsqlDataSource Database(IServiceProvider services) => services.GetRequiredService<ExactlyOnceDatabase>().Source;

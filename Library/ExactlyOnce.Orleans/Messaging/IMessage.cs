@@ -11,8 +11,12 @@ public interface IMessage
     /// <summary>Identity chosen by the sender.</summary>
     Guid MessageId { get; }
 
-    /// <summary>Delivery mode of the workload this message belongs to.</summary>
-    DeliveryMode Mode { get; }
+    /// <summary>
+    /// Exactly-once (the default; leave it). The weaker modes exist to compare against: a message
+    /// that says <see cref="DeliveryMode.AtLeastOnce"/> or <see cref="DeliveryMode.AtMostOnce"/> is
+    /// processed without the protocol, as a system without it would, and so are the messages it causes.
+    /// </summary>
+    DeliveryMode Mode => DeliveryMode.ExactlyOnce;
 
     /// <summary>Who numbered this message (see <c>ProducerIds</c>), or null for an unsequenced message.</summary>
     string? ProducerId { get; }

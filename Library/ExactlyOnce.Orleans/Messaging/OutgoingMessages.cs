@@ -15,7 +15,15 @@ public sealed class OutgoingMessages(string component, IMessage incoming)
     /// <summary>Messages recorded so far, in order.</summary>
     public IReadOnlyList<OutboxEntry> Entries => _entries;
 
-    /// <summary>Records a message for <paramref name="streamNamespace"/>/<paramref name="streamKey"/>; <paramref name="create"/> gets its id.</summary>
+    /// <summary>
+    /// Records a message for the stream (<paramref name="streamNamespace"/>, <paramref name="streamKey"/>):
+    /// <paramref name="create"/> builds it with the id it is given, derived from the incoming message's
+    /// id, so a handler run again after a crash sends the same ids.
+    /// </summary>
+    public void Send<T>(string streamNamespace, string streamKey, Func<Guid, T> create) where T : IMessage =>
+        Send(streamNamespace, streamKey, (id, _) => create(id));
+
+    /// <summary>As <see cref="Send{T}(string, string, Func{Guid, T})"/>, for messages that carry the incoming message's <see cref="Mode"/> (comparison workloads).</summary>
     public void Send<T>(string streamNamespace, string streamKey, Func<Guid, DeliveryMode, T> create) where T : IMessage
     {
         var id = MessageIds.Derive(incoming.MessageId, component, _entries.Count);

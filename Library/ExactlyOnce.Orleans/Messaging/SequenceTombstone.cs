@@ -17,9 +17,6 @@ public sealed record SequenceTombstone(
     [property: Id(3)] string Reason) : IMessage
 {
     /// <inheritdoc/>
-    public DeliveryMode Mode => DeliveryMode.ExactlyOnce;
-
-    /// <inheritdoc/>
     public string? ProducerId => TombstoneProducerId;
 
     /// <inheritdoc/>

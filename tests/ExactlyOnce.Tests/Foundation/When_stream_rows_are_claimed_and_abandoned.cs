@@ -1,3 +1,4 @@
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Hosting;
 using Npgsql;
 
@@ -336,9 +337,9 @@ public sealed class When_stream_rows_are_claimed_and_abandoned(StreamRowsDatabas
     [Fact]
     public void Should_give_every_silo_its_own_application_name()
     {
-        var plain = new NpgsqlConnectionStringBuilder(StreamingExtensions.WithClaimantName("Host=h;Database=d")).ApplicationName!;
-        var again = new NpgsqlConnectionStringBuilder(StreamingExtensions.WithClaimantName("Host=h;Database=d")).ApplicationName!;
-        var named = new NpgsqlConnectionStringBuilder(StreamingExtensions.WithClaimantName($"Host=h;Application Name={new string('x', 80)}")).ApplicationName!;
+        var plain = new NpgsqlConnectionStringBuilder(ExactlyOncePostgreSqlExtensions.WithClaimantName("Host=h;Database=d")).ApplicationName!;
+        var again = new NpgsqlConnectionStringBuilder(ExactlyOncePostgreSqlExtensions.WithClaimantName("Host=h;Database=d")).ApplicationName!;
+        var named = new NpgsqlConnectionStringBuilder(ExactlyOncePostgreSqlExtensions.WithClaimantName($"Host=h;Application Name={new string('x', 80)}")).ApplicationName!;
 
         Assert.StartsWith($"eo-silo-{Environment.ProcessId}-", plain, StringComparison.Ordinal);
         Assert.NotEqual(plain, again);

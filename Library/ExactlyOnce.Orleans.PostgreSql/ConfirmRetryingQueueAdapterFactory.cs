@@ -5,7 +5,7 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace ExactlyOnce.Hosting;
+namespace ExactlyOnce.PostgreSql;
 
 /// <summary>
 /// Wraps the durable provider's queue adapter factory so that a failed confirm is tried again.
@@ -16,7 +16,7 @@ namespace ExactlyOnce.Hosting;
 /// visibility timeout (after that another silo may hold the rows, and a stale confirm is a no-op
 /// anyway) turns that into seconds. Reads, publishing and everything else pass through unchanged.
 /// </summary>
-public sealed class ConfirmRetryingQueueAdapterFactory(IQueueAdapterFactory inner, TimeSpan retryFor, ILoggerFactory loggers) : IQueueAdapterFactory
+internal sealed class ConfirmRetryingQueueAdapterFactory(IQueueAdapterFactory inner, TimeSpan retryFor, ILoggerFactory loggers) : IQueueAdapterFactory
 {
     private readonly ResiliencePipeline _confirmRetries = new ResiliencePipelineBuilder()
         .AddTimeout(new TimeoutStrategyOptions { Timeout = retryFor })

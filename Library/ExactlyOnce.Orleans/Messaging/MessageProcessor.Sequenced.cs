@@ -287,20 +287,33 @@ internal sealed partial class MessageProcessor<TData>
     }
 
     /// <summary>
-    /// Moves the next parked messages of the producer into the buffer; false when none were left.
+    /// Moves the lowest parked messages of the producer into the buffer, as many as it has room
+    /// for; false when none moved. When the buffer is full, only the message whose turn it is
+    /// (mark + 1) moves, so its producer never stalls behind a full buffer: the buffer then holds
+    /// at most <see cref="MessagingOptions.MaxHeldPerProducer"/> early arrivals plus that message,
+    /// which is applied next (or waits there for a delayed retry, as a failed mark + 1 does).
     /// Rows at or below the mark (copies that arrived again and were applied directly) are
-    /// removed, and only then is the producer marked as having nothing parked.
+    /// removed, and only when no row above the mark is left is the producer marked as having
+    /// nothing parked.
     /// </summary>
     private async Task<bool> UnparkAsync(string producerId, ProducerProgress progress)
     {
-        var room = Math.Max(1, _ports.Options.MaxHeldPerProducer - progress.Held.Count);
+        var room = _ports.Options.MaxHeldPerProducer - progress.Held.Count;
+        // When full, the lowest row alone tells whether mark + 1 is parked.
         var parked = progress.ParkedHigh > progress.Mark
-            ? await _ports.Parking.ReadAsync(_identity.Receiver, producerId, progress.Mark, room)
+            ? await _ports.Parking.ReadAsync(_identity.Receiver, producerId, progress.Mark, Math.Max(1, room))
             : [];
         if (parked.Count == 0)
         {
             await _ports.Parking.RemoveAsync(_identity.Receiver, producerId, progress.Mark, []);
             await CommitAsync(Guid.Empty, () => progress.ParkedHigh = 0);
+            return false;
+        }
+
+        if (room <= 0 && parked[0].Sequence != progress.Mark + 1)
+        {
+            // Full, and mark + 1 is not parked: a row moved now would only wait in the state, over
+            // the bound. The rows stay parked (ParkedHigh kept) until room appears or their turn comes.
             return false;
         }
 

@@ -27,9 +27,15 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
         Faults = faults;
         Clock = clock;
         Incarnations = incarnations ?? new FakeIncarnations();
-        Store = new FakeStore<TData>();
+        Store = new FakeStore<TData> { OnWrite = CountHeld };
         Processor = NewProcessor();
     }
+
+    /// <summary>
+    /// The most held messages of one producer in any state stored so far, and the most of them
+    /// that were early arrivals (above mark + 1, the ones <see cref="MessagingOptions.MaxHeldPerProducer"/> bounds).
+    /// </summary>
+    public (int Held, int Early) MostHeldStored { get; private set; }
 
     public FakeStore<TData> Store { get; private set; }
 
@@ -96,6 +102,15 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
         }
 
         return TickAsync();
+    }
+
+    private void CountHeld(ComponentState<TData> stored)
+    {
+        foreach (var progress in stored.Producers.Values)
+        {
+            var early = progress.Held.Count(h => h.Sequence > progress.Mark + 1);
+            MostHeldStored = (Math.Max(MostHeldStored.Held, progress.Held.Count), Math.Max(MostHeldStored.Early, early));
+        }
     }
 
     private MessageProcessor<TData> NewProcessor() =>

@@ -35,6 +35,9 @@ public sealed class FakeStore<TData> : IStateStore<ComponentState<TData>> where 
     /// <summary>When set, the next write fails with this exception (and stores nothing).</summary>
     public Exception? FailNextWrite { get; set; }
 
+    /// <summary>Sees every state stored (kept across a reload, like the storage).</summary>
+    public Action<ComponentState<TData>>? OnWrite { get; init; }
+
     public Task WriteAsync()
     {
         if (FailNextWrite is { } failure)
@@ -45,11 +48,12 @@ public sealed class FakeStore<TData> : IStateStore<ComponentState<TData>> where 
 
         Persisted = StateSerializer.Copy(State);
         Writes++;
+        OnWrite?.Invoke(Persisted);
         return Task.CompletedTask;
     }
 
     /// <summary>A new activation reads what storage holds.</summary>
-    public FakeStore<TData> Reload() => new() { State = StateSerializer.Copy(Persisted), Persisted = Persisted, Writes = Writes };
+    public FakeStore<TData> Reload() => new() { State = StateSerializer.Copy(Persisted), Persisted = Persisted, Writes = Writes, OnWrite = OnWrite };
 
     public static Exception Conflict() => new InconsistentStateException("etag mismatch", "1", "2");
 }

@@ -205,6 +205,14 @@ public sealed class SequencedDeliveryProperties
         Assert.All(billing.Store.Persisted.Producers.Values, p => Assert.Empty(p.Held));
         Assert.Empty(order.Parking.Rows);
         Assert.Empty(billing.Parking.Rows);
+
+        // Every state stored: at most MaxHeldPerProducer early arrivals, plus the message whose turn it is.
+        foreach (var (held, early) in new[] { order.MostHeldStored, billing.MostHeldStored })
+        {
+            Assert.InRange(early, 0, options.MaxHeldPerProducer);
+            Assert.InRange(held, 0, options.MaxHeldPerProducer + 1);
+        }
+
         return true;
     }
 

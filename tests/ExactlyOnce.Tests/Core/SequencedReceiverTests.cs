@@ -130,6 +130,94 @@ public sealed class SequencedReceiverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_keep_parked_rows_parked_while_a_full_buffer_waits_for_the_gap()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldPerProducer = 4, MaxHeldPerComponent = 8 });
+        var messages = Enumerable.Range(1, 12).Select(i => Add(i, (Filling)(1 + (i % 5)))).ToList();
+        // #1 applied, #6-#9 fill the buffer, #10-#12 and #3-#5 (below everything held) are parked; #2 is the gap.
+        foreach (var sequence in (int[])[1, 6, 7, 8, 9, 10, 11, 12, 3, 4, 5])
+        {
+            await order.DeliverAsync(messages[sequence - 1]);
+        }
+
+        // Release passes while the gap is open: the reminder, a copy at the mark, a restart, the reminder again.
+        await order.TickAsync();
+        Assert.Equal(ProcessOutcome.Duplicate, await order.DeliverAsync(messages[0]));
+        await order.CrashAndRecoverAsync();
+        await order.TickAfterPeriodAsync();
+
+        var progress = order.Store.Persisted.Producers[Client];
+        Assert.Equal([6L, 7, 8, 9], progress.Held.Select(h => h.Sequence));
+        Assert.Equal(12, progress.ParkedHigh);
+        Assert.Equal([3L, 4, 5, 10, 11, 12], order.Parking.Rows.Keys.Select(k => k.Sequence));
+        Assert.Equal((4, 4), order.MostHeldStored);
+
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(messages[1]));
+
+        Assert.Equal(messages.Select(m => ((AddItem)m).Filling), order.Store.Persisted.Data.Lines);
+        progress = order.Store.Persisted.Producers[Client];
+        Assert.Equal((12L, 0L), (progress.Mark, progress.ParkedHigh));
+        Assert.Empty(progress.Held);
+        Assert.Empty(order.Parking.Rows);
+        // #3, #4 and #5 each came back behind the full buffer on its turn: one over, never an early arrival.
+        Assert.Equal((5, 4), order.MostHeldStored);
+        await order.TickAsync();
+        Assert.False(order.Reminder.Registered);
+    }
+
+    [Fact]
+    public async Task Should_unpark_the_message_whose_turn_it_is_even_when_the_buffer_is_full()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldPerProducer = 4, MaxHeldPerComponent = 8 });
+        var messages = Enumerable.Range(1, 8).Select(i => Add(i, (Filling)(1 + (i % 5)))).ToList();
+        // #4-#7 fill the buffer; #2, #3 and #8 are parked.
+        foreach (var sequence in (int[])[4, 5, 6, 7, 2, 3, 8])
+        {
+            await order.DeliverAsync(messages[sequence - 1]);
+        }
+
+        Assert.Equal([2L, 3, 8], order.Parking.Rows.Keys.Select(k => k.Sequence));
+
+        // #1 makes #2's turn come while it is parked behind the full buffer.
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(messages[0]));
+
+        Assert.Equal(messages.Select(m => ((AddItem)m).Filling), order.Store.Persisted.Data.Lines);
+        var progress = order.Store.Persisted.Producers[Client];
+        Assert.Equal((8L, 0L), (progress.Mark, progress.ParkedHigh));
+        Assert.Empty(progress.Held);
+        Assert.Empty(order.Parking.Rows);
+        Assert.Equal((5, 4), order.MostHeldStored);
+    }
+
+    [Fact]
+    public async Task Should_keep_an_unparked_message_whose_turn_it_is_for_its_delayed_retry_and_unpark_nothing_else()
+    {
+        var order = NewOrder(new MessagingOptions { MaxHeldPerProducer = 4, MaxHeldPerComponent = 8 });
+        var messages = Enumerable.Range(1, 8).Select(i => Add(i, (Filling)(1 + (i % 5)))).ToList();
+        foreach (var sequence in (int[])[4, 5, 6, 7, 2, 3, 8])
+        {
+            await order.DeliverAsync(messages[sequence - 1]);
+        }
+
+        _faults.Decide = (point, _, id) => point == FaultPoints.BeforeCommit && id == messages[1].MessageId ? new PoisonFaultException(point, "order", id) : null;
+        Assert.Equal(ProcessOutcome.Applied, await order.DeliverAsync(messages[0]));
+        await order.TickAsync(); // not due yet
+
+        var progress = order.Store.Persisted.Producers[Client];
+        Assert.Equal([2L, 4, 5, 6, 7], progress.Held.Select(h => h.Sequence));
+        Assert.Equal(3, progress.Held[0].Failures);
+        Assert.Equal([3L, 8], order.Parking.Rows.Keys.Select(k => k.Sequence));
+
+        _faults.Decide = null;
+        await order.RetryDueAsync();
+
+        Assert.Equal(messages.Select(m => ((AddItem)m).Filling), order.Store.Persisted.Data.Lines);
+        Assert.Empty(order.Store.Persisted.Producers[Client].Held);
+        Assert.Empty(order.Parking.Rows);
+        Assert.Equal((5, 4), order.MostHeldStored);
+    }
+
+    [Fact]
     public async Task Should_keep_a_failing_held_message_held_without_blaming_the_message_that_filled_the_gap()
     {
         var order = NewOrder();

@@ -1,0 +1,60 @@
+using ExactlyOnce;
+using ExactlyOnce.Messaging;
+
+namespace Loyalty;
+
+/// <summary>A customer earned points (sent to stream loyalty/customer).</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.earn-points")]
+public sealed record EarnPoints([property: Id(0)] Guid MessageId, [property: Id(1)] string Customer, [property: Id(2)] int Points) : IMessage
+{
+    [Id(3)] public string? ProducerId { get; init; }
+    [Id(4)] public long Sequence { get; init; }
+    public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };
+}
+
+/// <summary>Sent by the loyalty component for every award, with the customer's new total (stream rewards/customer).</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.points-awarded")]
+public sealed record PointsAwarded([property: Id(0)] Guid MessageId, [property: Id(1)] string Customer, [property: Id(2)] int Total) : IMessage
+{
+    [Id(3)] public string? ProducerId { get; init; }
+    [Id(4)] public long Sequence { get; init; }
+    public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };
+}
+
+[GenerateSerializer]
+public sealed class Points
+{
+    [Id(0)] public int Total { get; set; }
+    [Id(1)] public int Awards { get; set; }
+}
+
+public sealed class LoyaltyLogic : IComponentLogic<Points, EarnPoints>
+{
+    public string Component => "loyalty";
+    public string StreamNamespace => "loyalty";
+    public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string> { "rewards" };
+    public Points Clone(Points data) => new() { Total = data.Total, Awards = data.Awards };
+    public string? Validate(EarnPoints message, string streamKey) =>
+        message.Points <= 0 ? "points must be positive" : message.Customer != streamKey ? "sent to another customer's stream" : null;
+
+    public Points Handle(Points data, EarnPoints message, OutgoingMessages outgoing)
+    {
+        data.Total += message.Points;
+        data.Awards++;
+        outgoing.Send("rewards", message.Customer, id => new PointsAwarded(id, message.Customer, data.Total));
+        return data;
+    }
+}
+
+public interface ILoyaltyGrain : IExactlyOnceReceiver
+{
+    Task<Points> GetPoints();
+}
+
+[ImplicitStreamSubscription("loyalty")]
+public sealed class LoyaltyGrain(
+    [PersistentState("loyalty", ExactlyOnceNames.GrainStorage)] IPersistentState<ComponentState<Points>> state, MessagingServices services)
+    : ExactlyOnceGrain<Points, EarnPoints>(state, new LoyaltyLogic(), services), ILoyaltyGrain
+{
+    public Task<Points> GetPoints() => Task.FromResult(State.Data);
+}

@@ -1,6 +1,7 @@
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Schema;
 using ExactlyOnce.Silo;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

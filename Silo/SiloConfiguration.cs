@@ -40,11 +40,7 @@ public static class SiloConfiguration
             o.Invariant = StreamingExtensions.NpgsqlInvariant;
             o.ConnectionString = connectionString;
         });
-        silo.AddDistinctKeyAdoNetGrainStorage(OrleansNames.GrainStorage, o =>
-        {
-            o.Invariant = StreamingExtensions.NpgsqlInvariant;
-            o.ConnectionString = connectionString;
-        }, (storage ?? new StorageSettings()).StateFormat);
+        silo.AddDistinctKeyAdoNetGrainStorage(OrleansNames.GrainStorage, connectionString, (storage ?? new StorageSettings()).StateFormat);
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = StreamingExtensions.NpgsqlInvariant;

@@ -1,4 +1,5 @@
 using ExactlyOnce.Hosting;
+using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.Configuration;
 
 namespace ExactlyOnce.Silo.Storage;

@@ -4,6 +4,7 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 using Orleans.Storage;
 

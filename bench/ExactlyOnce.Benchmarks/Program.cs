@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using ExactlyOnce.Benchmarks;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 
 // `sizes`: the stored size of each sample state in each format (what the serialization benchmarks write).

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 
 namespace ExactlyOnce.Benchmarks;

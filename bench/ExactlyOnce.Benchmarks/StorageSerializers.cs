@@ -1,5 +1,6 @@
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +15,7 @@ namespace ExactlyOnce.Benchmarks;
 /// (Orleans' Newtonsoft JSON with type names), both taken from a silo host that is built but never
 /// started, so the JSON settings are the ones a silo really uses.
 /// </summary>
-public sealed class StorageSerializers : IDisposable
+internal sealed class StorageSerializers : IDisposable
 {
     private readonly IHost _host;
 

@@ -31,7 +31,7 @@ if (mode == "silo")
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (Cluster, Cluster));
             silo.ConfigureEndpoints(IPAddress.Loopback, int.Parse(options["--silo-port"]), int.Parse(options["--gateway-port"]));
             silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
-            silo.AddAdoNetGrainStorage(ExactlyOnceNames.GrainStorage, o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
+            silo.AddExactlyOnceGrainStorage(database);
             silo.UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
             silo.AddExactlyOnceStreams(database);
             silo.AddExactlyOnceMessaging();

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace ExactlyOnce.Tests.Foundation;
+
+/// <summary>Each configuration mistake gives one line naming the problem and a non-zero exit, never a stack trace.</summary>
+[Trait("Category", "Integration")]
+[Trait("Kind", "Process")]
+public sealed class When_the_silo_is_badly_configured
+{
+    private static readonly NpgsqlConnectionStringBuilder Server = new(TestDatabase.ServerConnectionString);
+
+    [Fact]
+    public async Task Should_name_the_server_when_it_is_unreachable()
+    {
+        var port = SiloProcess.FreePort();
+        var (code, stderr) = await RunSiloAsync($"Host=127.0.0.1;Port={port};Database=orleans;Username=postgres;Password=x;Timeout=3");
+        AssertOneLineError(code, stderr, $"127.0.0.1:{port}");
+    }
+
+    [Fact]
+    public async Task Should_name_the_user_when_the_password_is_wrong()
+    {
+        var cs = new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Password = "definitely-wrong" };
+        var (code, stderr) = await RunSiloAsync(cs.ConnectionString);
+        AssertOneLineError(code, stderr, $"user '{Server.Username}'");
+    }
+
+    [Fact]
+    public async Task Should_name_the_database_when_it_does_not_exist()
+    {
+        var cs = new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Database = "no_such_database_here" };
+        var (code, stderr) = await RunSiloAsync(cs.ConnectionString);
+        AssertOneLineError(code, stderr, "no database 'no_such_database_here'");
+    }
+
+    [Fact]
+    public async Task Should_say_the_connection_string_is_malformed()
+    {
+        var (code, stderr) = await RunSiloAsync("Host=127.0.0.1;Port=notanumber;;=oops");
+        AssertOneLineError(code, stderr, "ConnectionStrings:Orleans is malformed");
+    }
+
+    [Fact]
+    public async Task Should_reject_an_unknown_flag()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, "--silo-prot", "1");
+        AssertOneLineError(code, stderr, "unknown argument '--silo-prot'");
+    }
+
+    [Fact]
+    public async Task Should_reject_a_visibility_timeout_too_close_to_the_delivery_time()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,
+            "--Streams:VisibilityTimeout", "00:00:05", "--Streams:MaxEventDeliveryTime", "00:00:05");
+        AssertOneLineError(code, stderr, "Streams:VisibilityTimeout must be at least twice");
+    }
+
+    [Theory]
+    [InlineData("--Messaging:Recoverability:DelayedRetries", "-1", "Messaging:Recoverability: DelayedRetries must be from 0 to 20")]
+    [InlineData("--Messaging:Recoverability:TransientRetryCap", "00:00:00.5", "Messaging:Recoverability: TransientRetryCap must be at least TransientRetryBase")]
+    [InlineData("--Messaging:MaxHeldFailures", "5", "Messaging:MaxHeldFailures was replaced by the recoverability policy")]
+    public async Task Should_reject_a_recoverability_policy_that_cannot_work(string key, string value, string expected)
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, key, value);
+        AssertOneLineError(code, stderr, expected);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_configured_crash_fault_without_its_own_switch()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,
+            "--Faults:0", "after-commit=0.5:crash", "--FaultInjection:Enabled", "true");
+        AssertOneLineError(code, stderr, "Faults:0 is a crash rule: it also needs FaultInjection:AllowCrash=true.");
+    }
+
+    private static void AssertOneLineError(int code, string stderr, string expected)
+    {
+        Assert.NotEqual(0, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{stderr}");
+        Assert.StartsWith("silo: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    private static async Task<(int Code, string Stderr)> RunSiloAsync(string connectionString, params string[] extra)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(RepoPaths.BuiltSiloDll());
+        info.ArgumentList.Add("--connection-string");
+        info.ArgumentList.Add(connectionString);
+        info.ArgumentList.Add("--silo-port");
+        info.ArgumentList.Add(SiloProcess.FreePort().ToString());
+        info.ArgumentList.Add("--gateway-port");
+        info.ArgumentList.Add(SiloProcess.FreePort().ToString());
+        foreach (var arg in extra)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"silo did not exit; stdout:\n{await stdout}");
+        }
+
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
+}

@@ -3,18 +3,18 @@ using ExactlyOnce.Messaging;
 
 namespace Loyalty;
 
-/// <summary>A customer earned points (sent to stream loyalty/customer).</summary>
+/// <summary>A customer (a Guid) earned points; its rewards go to its account (a number).</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.earn-points")]
-public sealed record EarnPoints([property: Id(0)] Guid MessageId, [property: Id(1)] string Customer, [property: Id(2)] int Points) : IMessage
+public sealed record EarnPoints([property: Id(0)] Guid MessageId, [property: Id(1)] Guid Customer, [property: Id(2)] long Account, [property: Id(3)] int Points) : IMessage
 {
-    [Id(3)] public string? ProducerId { get; init; }
-    [Id(4)] public long Sequence { get; init; }
+    [Id(4)] public string? ProducerId { get; init; }
+    [Id(5)] public long Sequence { get; init; }
     public IMessage WithSequence(string producerId, long sequence) => this with { ProducerId = producerId, Sequence = sequence };
 }
 
-/// <summary>Sent by the loyalty component for every award, with the customer's new total (stream rewards/customer).</summary>
+/// <summary>Sent by the loyalty component for every award, with the customer's new total (stream rewards/account).</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.points-awarded")]
-public sealed record PointsAwarded([property: Id(0)] Guid MessageId, [property: Id(1)] string Customer, [property: Id(2)] int Total) : IMessage
+public sealed record PointsAwarded([property: Id(0)] Guid MessageId, [property: Id(1)] long Account, [property: Id(2)] int Total) : IMessage
 {
     [Id(3)] public string? ProducerId { get; init; }
     [Id(4)] public long Sequence { get; init; }
@@ -35,18 +35,18 @@ public sealed class LoyaltyLogic : IComponentLogic<Points, EarnPoints>
     public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string> { "rewards" };
     public Points Clone(Points data) => new() { Total = data.Total, Awards = data.Awards };
     public string? Validate(EarnPoints message, string streamKey) =>
-        message.Points <= 0 ? "points must be positive" : message.Customer != streamKey ? "sent to another customer's stream" : null;
+        message.Points <= 0 ? "points must be positive" : StreamKeys.Of(message.Customer) != streamKey ? "sent to another customer's stream" : null;
 
     public Points Handle(Points data, EarnPoints message, OutgoingMessages outgoing)
     {
         data.Total += message.Points;
         data.Awards++;
-        outgoing.Send("rewards", message.Customer, id => new PointsAwarded(id, message.Customer, data.Total));
+        outgoing.Send("rewards", StreamKeys.Of(message.Account), id => new PointsAwarded(id, message.Account, data.Total));
         return data;
     }
 }
 
-public interface ILoyaltyGrain : IExactlyOnceReceiver
+public interface ILoyaltyGrain : IExactlyOnceReceiver, IGrainWithGuidKey
 {
     Task<Points> GetPoints();
 }

@@ -1,10 +1,11 @@
 // A newcomer's host for the loyalty component:
 //   Newcomer --silo-port P --gateway-port G --connection-string C [--fault RULE]   a silo (applies the schema first)
 //   Newcomer send --connection-string C --customers N --per-customer M              EarnPoints 1..M to each customer, every 4th sent twice
-//   Newcomer check --connection-string C --customers N                              "<customer> total awards received last-total" per customer
+//   Newcomer check --connection-string C --customers N                              "<account> total awards received last-total" per customer
 using System.Net;
 using ExactlyOnce;
 using ExactlyOnce.Faults;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.PostgreSql;
 using Loyalty;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,7 +60,8 @@ using var client = Host.CreateDefaultBuilder()
     })
     .Build();
 await client.StartAsync();
-var customers = Enumerable.Range(1, int.Parse(options["--customers"])).Select(c => $"customer-{c}").ToList();
+// Customer c: id 0000000c-0000-0000-0000-000000000000, rewards account 1000 + c.
+var customers = Enumerable.Range(1, int.Parse(options["--customers"])).Select(c => (Id: new Guid(c, 0, 0, new byte[8]), Account: 1000L + c)).ToList();
 if (mode == "send")
 {
     var sender = client.Services.GetRequiredService<ExactlyOnceSender>();
@@ -67,7 +69,7 @@ if (mode == "send")
     {
         foreach (var customer in customers)
         {
-            var sent = await sender.SendAsync("loyalty-test", "loyalty", customer, new EarnPoints(Guid.NewGuid(), customer, points));
+            var sent = await sender.SendAsync("loyalty-test", "loyalty", StreamKeys.Of(customer.Id), new EarnPoints(Guid.NewGuid(), customer.Id, customer.Account, points));
             if (points % 4 == 0)
             {
                 await sender.ResendAsync(sent.Message.MessageId); // a duplicate: same id, sequence and payload
@@ -82,9 +84,9 @@ if (mode == "send")
 var grains = client.Services.GetRequiredService<IClusterClient>();
 foreach (var customer in customers)
 {
-    var points = await grains.GetGrain<ILoyaltyGrain>(customer).GetPoints();
-    var rewards = await grains.GetGrain<IRewardsGrain>(customer).GetRewards();
-    Console.WriteLine($"{customer} {points.Total} {points.Awards} {rewards.Received} {rewards.LastTotal}");
+    var points = await grains.GetGrain<ILoyaltyGrain>(customer.Id).GetPoints();
+    var rewards = await grains.GetGrain<IRewardsGrain>(customer.Account).GetRewards();
+    Console.WriteLine($"{customer.Account} {points.Total} {points.Awards} {rewards.Received} {rewards.LastTotal}");
 }
 
 return 0;

@@ -3,7 +3,7 @@ using ExactlyOnce.Messaging;
 
 namespace Loyalty;
 
-/// <summary>A second component, consuming what the loyalty component sends: how many awards arrived, and the last total.</summary>
+/// <summary>A second component (integer keys: the account), consuming what the loyalty component sends: how many awards arrived, and the last total.</summary>
 [GenerateSerializer]
 public sealed class Rewards
 {
@@ -17,7 +17,7 @@ public sealed class RewardsLogic : IComponentLogic<Rewards, PointsAwarded>
     public string StreamNamespace => "rewards";
     public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string>();
     public Rewards Clone(Rewards data) => new() { Received = data.Received, LastTotal = data.LastTotal };
-    public string? Validate(PointsAwarded message, string streamKey) => message.Customer == streamKey ? null : "sent to another customer's stream";
+    public string? Validate(PointsAwarded message, string streamKey) => StreamKeys.Of(message.Account) == streamKey ? null : "sent to another account's stream";
 
     public Rewards Handle(Rewards data, PointsAwarded message, OutgoingMessages outgoing)
     {
@@ -33,7 +33,7 @@ public sealed class RewardsLogic : IComponentLogic<Rewards, PointsAwarded>
     }
 }
 
-public interface IRewardsGrain : IExactlyOnceReceiver
+public interface IRewardsGrain : IExactlyOnceReceiver, IGrainWithIntegerKey
 {
     Task<Rewards> GetRewards();
 }

@@ -6,7 +6,7 @@ using Orleans.Concurrency;
 namespace ExactlyOnce.Grains.Billing;
 
 /// <summary>Component B: the bill of one order (key = order id), fed by the <c>billing</c> stream.</summary>
-public interface IBillingGrain : IExactlyOnceReceiver
+public interface IBillingGrain : IExactlyOnceReceiver, IGrainWithStringKey
 {
     /// <summary>The committed bill, its inbox size and pending outbox.</summary>
     [AlwaysInterleave]

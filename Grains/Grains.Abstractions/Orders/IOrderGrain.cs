@@ -5,7 +5,7 @@ using Orleans.Concurrency;
 namespace ExactlyOnce.Grains.Orders;
 
 /// <summary>Component A: an order (key = order id), fed by the <c>orders</c> stream.</summary>
-public interface IOrderGrain : IExactlyOnceReceiver
+public interface IOrderGrain : IExactlyOnceReceiver, IGrainWithStringKey
 {
     /// <summary>The committed order, its inbox size and pending outbox.</summary>
     [AlwaysInterleave]

@@ -2,8 +2,12 @@ using Orleans.Concurrency;
 
 namespace ExactlyOnce.Messaging;
 
-/// <summary>What every exactly-once component answers about its producers (used to retire finished runs).</summary>
-public interface IExactlyOnceReceiver : IGrainWithStringKey
+/// <summary>
+/// What every exactly-once component answers about its producers (used to retire finished runs).
+/// A component's grain interface derives from it and from one of <see cref="IGrainWithStringKey"/>,
+/// <see cref="IGrainWithGuidKey"/> or <see cref="IGrainWithIntegerKey"/> (see <see cref="StreamKeys"/>).
+/// </summary>
+public interface IExactlyOnceReceiver : IGrain
 {
     /// <summary>The highest sequence of <paramref name="producerId"/> applied here: 0 when unknown, <see cref="long.MaxValue"/> when the producer is retired here.</summary>
     Task<long> MarkOf(string producerId);

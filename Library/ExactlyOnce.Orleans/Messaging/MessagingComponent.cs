@@ -28,7 +28,7 @@ public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     {
         _grain = grain;
         _logic = logic;
-        _key = grain.GetPrimaryKeyString();
+        _key = StreamKeys.Of(grain);
         _logger = services.Loggers.CreateLogger($"ExactlyOnce.{logic.Component}");
         _streams = grain.GetStreamProvider(services.Options.StreamProvider);
         _sizes = services.StorageSerializer;

@@ -181,7 +181,7 @@ public sealed class ClientOutbox(NpgsqlDataSource database, string serviceId, Se
     /// <paramref name="olderThan"/>; rows are locked (SKIP LOCKED) so two silos never sweep the
     /// same ones at once. Returns how many were published.
     /// </summary>
-    public async Task<int> SweepAsync(TimeSpan olderThan, int limit, Func<ClientRecord, Task> publish, CancellationToken cancellationToken)
+    internal async Task<int> SweepAsync(TimeSpan olderThan, int limit, Func<ClientRecord, Task> publish, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

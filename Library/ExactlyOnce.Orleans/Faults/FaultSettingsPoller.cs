@@ -5,7 +5,7 @@ using Orleans.Runtime;
 namespace ExactlyOnce.Faults;
 
 /// <summary>Each silo polls the cluster-wide fault rules once a second and applies a new version.</summary>
-public sealed class FaultSettingsPoller(
+internal sealed class FaultSettingsPoller(
     IGrainFactory grains,
     FaultInjector injector,
     ILocalSiloDetails silo,

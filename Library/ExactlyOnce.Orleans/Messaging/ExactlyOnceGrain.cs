@@ -32,7 +32,7 @@ public abstract class ExactlyOnceGrain<TData, TMessage>(
     private MessagingComponent<TData, TMessage>? _messaging;
 
     /// <summary>The component's connection to the core; available from activation on.</summary>
-    protected MessagingComponent<TData, TMessage> Messaging =>
+    private protected MessagingComponent<TData, TMessage> Messaging =>
         _messaging ?? throw new InvalidOperationException("the component is not activated yet");
 
     /// <summary>The component's state as committed: its data, its outbox, what it remembers of each producer.</summary>

@@ -11,7 +11,7 @@ namespace ExactlyOnce.Messaging;
 /// deactivates an activation whose state write failed or was fenced. A component grain only
 /// forwards its lifecycle calls here.
 /// </summary>
-public sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
+internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
     where TData : class, new()
     where TMessage : class, IMessage
 {

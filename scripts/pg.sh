@@ -11,7 +11,8 @@
 # Environment (all optional):
 #   PGPORT_LOCAL  port on 127.0.0.1          (default 55432; never 5432, to stay off a system server)
 #   PG_DATA_DIR   cluster folder (git-ignored) (default <repo>/.pgdata)
-#   PG_FSYNC      on|off                     (default on: what users run; the test run may switch it off)
+#   PG_FSYNC      on|off                     (default on: what users run; the test run may switch it off;
+#                                             synchronous commit stays on either way)
 #   PG_DATABASE   database to create          (default orleans)
 #   PG_PASSWORD   password of user postgres   (default postgres)
 set -euo pipefail
@@ -25,6 +26,12 @@ password="${PG_PASSWORD:-postgres}"
 log_file="$data_dir.log"
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
+
+# PG_FSYNC=off skips fsync and full-page writes (safe against a crash of PostgreSQL, not of the
+# machine: what was written reaches the OS before a commit returns). synchronous_commit stays on:
+# with it off, PostgreSQL acknowledges commits it has not written yet and loses them in a crash,
+# and the chaos runs crash it (an immediate restart) and count on every acknowledged commit.
+server_options() { echo "-c fsync=$fsync -c full_page_writes=$fsync -c synchronous_commit=on"; }
 
 find_bin() {
   local dir
@@ -89,7 +96,7 @@ start() {
   else
     touch "$log_file"; [[ "$(id -u)" == "0" ]] && chown postgres "$log_file"
     as_pg "$bin/pg_ctl" -D "$data_dir" -l "$log_file" -w -t 30 \
-        -o "-c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync" start >/dev/null \
+        -o "$(server_options)" start >/dev/null \
       || die "could not start PostgreSQL (see $log_file)"
   fi
   if ! PGPASSWORD="$password" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
@@ -112,7 +119,7 @@ stop() {
 restart() {
   ensure_installed
   as_pg "$bin/pg_ctl" -D "$data_dir" -l "$log_file" -m "${PG_RESTART_MODE:-fast}" -w -t 30 \
-      -o "-c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync" restart >/dev/null \
+      -o "$(server_options)" restart >/dev/null \
     || die "could not restart PostgreSQL (see $log_file)"
   echo "pg.sh: restarted" >&2
 }

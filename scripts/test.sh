@@ -7,7 +7,9 @@ set -uo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-# The tests may run without fsync: a crashed test database is thrown away anyway.
+# The tests may run without fsync: a crashed test machine throws its test database away anyway.
+# Synchronous commit stays on (scripts/pg.sh): the chaos tests crash PostgreSQL and count on every
+# commit it acknowledged.
 export PG_FSYNC="${PG_FSYNC:-off}"
 connection="$(scripts/pg.sh start)" || { echo "test.sh: PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
 export ConnectionStrings__Orleans="$connection"

@@ -27,6 +27,11 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
 
     public async Task<ChaosReport> RunAsync(CancellationToken cancellationToken)
     {
+        if (options.RestartDatabase)
+        {
+            await RequireDurableCommitsAsync(cancellationToken);
+        }
+
         var logs = Path.Combine(Environment.CurrentDirectory, ".runs", "chaos", options.Run);
         Directory.CreateDirectory(logs);
         session.Printer.Note($"chaos {options.Run}: {options.Silos} silos, logs in {logs}");
@@ -240,6 +245,21 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         session.Printer.Note(_zombieExited.Value
             ? $"freeze: the zombie (pid {pid}) exited {watch.Elapsed.TotalSeconds:0.0} s after SIGCONT"
             : $"freeze: the zombie (pid {pid}) is still running 60 s after SIGCONT");
+    }
+
+    /// <summary>
+    /// <c>--restart-db</c> crashes PostgreSQL (an immediate restart). With synchronous_commit off,
+    /// PostgreSQL acknowledges commits before it writes them and loses the last ones in a crash; a
+    /// run would count that loss against the protocol, so it is refused before anything starts.
+    /// </summary>
+    private async Task RequireDurableCommitsAsync(CancellationToken cancellationToken)
+    {
+        var database = await session.DatabaseAsync(cancellationToken);
+        await using var command = database.CreateCommand("SHOW synchronous_commit");
+        if (await command.ExecuteScalarAsync(cancellationToken) is "off")
+        {
+            throw new UsageException("--restart-db crashes PostgreSQL, which loses acknowledged commits while synchronous_commit is off: turn it on for the run (scripts/pg.sh keeps it on) or leave out --restart-db");
+        }
     }
 
     private async Task RestartDatabaseAsync(CancellationToken cancellationToken)

@@ -16,6 +16,9 @@ namespace ExactlyOnce.PostgreSql;
 /// <summary>Registration of the durable streams and stores on PostgreSQL (silo) and of exactly-once senders (client).</summary>
 public static class ExactlyOncePostgreSqlExtensions
 {
+    /// <summary>The ADO.NET invariant Orleans' providers load Npgsql by.</summary>
+    private const string NpgsqlInvariant = "Npgsql";
+
     /// <summary>
     /// Adds the PostgreSQL stores of the exactly-once core to a silo (dead letters, rejected
     /// messages, the parking table, producer incarnations) and the sweeper that publishes client
@@ -33,7 +36,7 @@ public static class ExactlyOncePostgreSqlExtensions
         services.TryAddSingleton<IDeadLetterSink>(sp => new PostgresDeadLetterSink(Database(sp), ServiceId(sp), sp.GetRequiredService<Serializer>()));
         services.TryAddSingleton<IParkingLot>(sp => new PostgresParkingLot(Database(sp), ServiceId(sp), sp.GetRequiredService<Serializer>()));
         services.TryAddSingleton<IProducerIncarnations>(sp => new PostgresProducerIncarnations(Database(sp)));
-        services.TryAddSingleton(sp => new ClientOutbox(Database(sp), ServiceId(sp), sp.GetRequiredService<Serializer>()));
+        TryAddClientOutbox(services);
         services.AddHostedService<ClientOutboxSweeper>();
         return silo;
     }
@@ -54,7 +57,7 @@ public static class ExactlyOncePostgreSqlExtensions
         var innerName = $"{name}-adonet";
         silo.AddAdoNetGrainStorage(innerName, o =>
         {
-            o.Invariant = "Npgsql";
+            o.Invariant = NpgsqlInvariant;
             o.ConnectionString = connectionString;
         });
         // The provider takes a serializer keyed by its name before the silo's default (JSON), which
@@ -76,7 +79,7 @@ public static class ExactlyOncePostgreSqlExtensions
         services.AddOptions<ProducerOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProducerOptions>, OptionsValidator>());
         services.TryAddSingleton(sp => new ExactlyOnceDatabase(sp.GetRequiredService<IOptions<ProducerOptions>>().Value.ConnectionString));
-        services.TryAddSingleton(sp => new ClientOutbox(Database(sp), ServiceId(sp), sp.GetRequiredService<Serializer>()));
+        TryAddClientOutbox(services);
         services.TryAddSingleton(sp => new ExactlyOnceSender(
             sp.GetRequiredService<IClusterClient>(), sp.GetRequiredService<ClientOutbox>(), sp.GetRequiredService<IOptions<ProducerOptions>>()));
         return client;
@@ -151,7 +154,7 @@ public static class ExactlyOncePostgreSqlExtensions
 
     private static void Apply(AdoNetStreamOptions target, string connectionString, DurableStreamOptions options)
     {
-        target.Invariant = "Npgsql";
+        target.Invariant = NpgsqlInvariant;
         target.ConnectionString = connectionString;
         target.ExpiryTimeout = options.ExpiryTimeout;
         target.VisibilityTimeout = options.VisibilityTimeout;
@@ -166,6 +169,10 @@ public static class ExactlyOncePostgreSqlExtensions
         services.AddKeyedSingleton<IQueueAdapterFactory>(name, (sp, key) =>
             new ConfirmRetryingQueueAdapterFactory((IQueueAdapterFactory)create(sp, key), retryConfirmsFor, sp.GetRequiredService<ILoggerFactory>()));
     }
+
+    /// <summary>The outbox of client producers: the silo's sweeper and a client's sender share its one registration.</summary>
+    private static void TryAddClientOutbox(IServiceCollection services) =>
+        services.TryAddSingleton(sp => new ClientOutbox(Database(sp), ServiceId(sp), sp.GetRequiredService<Serializer>()));
 
     private static NpgsqlDataSource Database(IServiceProvider services) => services.GetRequiredService<ExactlyOnceDatabase>().Source;
 

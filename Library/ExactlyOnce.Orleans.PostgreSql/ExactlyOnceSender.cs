@@ -72,8 +72,9 @@ public sealed class ExactlyOnceSender
         var task = _producers.GetOrAdd(producerName, name => Outbox.NamedProducerAsync(name, CancellationToken.None));
         if (task.IsFaulted || task.IsCanceled)
         {
-            // Not cached: the next send asks the database again.
+            // A failed lookup is not kept: this send asks the database again instead of replaying the old failure.
             _producers.TryRemove(new KeyValuePair<string, Task<string>>(producerName, task));
+            task = _producers.GetOrAdd(producerName, name => Outbox.NamedProducerAsync(name, CancellationToken.None));
         }
 
         return task.WaitAsync(cancellationToken);

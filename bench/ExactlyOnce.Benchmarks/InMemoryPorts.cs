@@ -116,10 +116,10 @@ internal sealed class TallyHandler(string key) : IMessageHandler<Tally>
         return data;
     }
 
-    public Task RejectAsync(IMessage message, string reason) =>
+    public Task RejectAsync(IMessage message, string input, string reason) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} rejected: {reason}");
 
-    public Task DeadLetterAsync(IMessage message, FailureRecord failure) =>
+    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} dead-lettered: {failure.Reason}");
 }
 
@@ -142,7 +142,7 @@ internal static class InMemoryProcessor
 
     /// <summary>A processor of the tally handler, as component <c>order</c> with key <c>o1</c> sending nothing.</summary>
     public static MessageProcessor<Tally> Tally(MemoryStore<Tally> store) =>
-        Create(new ComponentIdentity("order", Key, new HashSet<string>()), store, new TallyHandler(Key), Benchmarks.Tally.Clone);
+        Create(new ComponentIdentity("order", Key, new HashSet<string>(), new InputChannels(["orders"])), store, new TallyHandler(Key), Benchmarks.Tally.Clone);
 
     public const string Key = "o1";
 

@@ -50,7 +50,7 @@ public class OrderMessageBenchmarks
         state.Producers[client] = _client;
         (_serializers, var store) = MessageStores.Create(Write, state);
         _processor = InMemoryProcessor.Create(
-            new ComponentIdentity(OrderLogic.Instance.Component, InMemoryProcessor.Key, OrderLogic.Instance.OutputStreams),
+            new ComponentIdentity(OrderLogic.Instance.Component, InMemoryProcessor.Key, OrderLogic.Instance.OutputStreams, new InputChannels([OrderLogic.Instance.StreamNamespace])),
             store,
             new LogicHandler<OrderData, OrderCommand>(OrderLogic.Instance, InMemoryProcessor.Key, new NoDeadLetters()),
             OrderLogic.Instance.Clone);
@@ -104,7 +104,7 @@ public class BillingMessageBenchmarks
         _mark = _order.Mark;
         (_serializers, var store) = MessageStores.Create(Write, state);
         _processor = InMemoryProcessor.Create(
-            new ComponentIdentity(BillingLogic.Instance.Component, InMemoryProcessor.Key, BillingLogic.Instance.OutputStreams),
+            new ComponentIdentity(BillingLogic.Instance.Component, InMemoryProcessor.Key, BillingLogic.Instance.OutputStreams, new InputChannels([BillingLogic.Instance.StreamNamespace])),
             store,
             new LogicHandler<BillData, BillingEvent>(BillingLogic.Instance, InMemoryProcessor.Key, new NoDeadLetters()),
             BillingLogic.Instance.Clone);

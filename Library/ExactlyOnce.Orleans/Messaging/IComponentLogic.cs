@@ -11,8 +11,17 @@ public interface IComponentLogic<TData, in TMessage> where TData : class, new() 
     /// <summary>Name of the component; part of every outgoing message id, so never change it.</summary>
     string Component { get; }
 
-    /// <summary>Stream namespace the component consumes (key = grain key).</summary>
+    /// <summary>Stream namespace the component consumes (key = grain key); its first input stream.</summary>
     string StreamNamespace { get; }
+
+    /// <summary>
+    /// Every stream namespace the component consumes, <see cref="StreamNamespace"/> first; by default
+    /// that one alone. The grain needs an <c>[ImplicitStreamSubscription]</c> for each, and its key is
+    /// the stream key on every one. A producer numbers its messages per destination stream, so the
+    /// core keeps each producer's progress per input stream: what one producer sends on two inputs
+    /// is applied exactly once and in send order within each stream, with no order between the streams.
+    /// </summary>
+    IReadOnlyList<string> InputStreams => [StreamNamespace];
 
     /// <summary>
     /// Stream namespaces the component sends to whose messages it numbers (producer id + sequence per

@@ -9,20 +9,20 @@ internal sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMess
 {
     public string? Validate(IMessage message) =>
         message is not TMessage typed
-            ? $"unknown message type {message.GetType().FullName} on stream {logic.StreamNamespace}"
+            ? $"unknown message type {message.GetType().FullName} for component {logic.Component}"
             : MessageChecks.Common(message, key) ?? logic.Validate(typed, key);
 
     public TData Handle(TData data, IMessage message, OutgoingMessages outgoing) => logic.Handle(data, (TMessage)message, outgoing);
 
-    public Task RejectAsync(IMessage message, string reason) => RejectAsync(message, message.MessageId, reason);
+    public Task RejectAsync(IMessage message, string input, string reason) => RejectAsync(message, input, message.MessageId, reason);
 
-    public Task DeadLetterAsync(IMessage message, FailureRecord failure) =>
-        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, logic.StreamNamespace, key, message, failure));
+    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure) =>
+        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, input, key, message, failure));
 
-    /// <summary>Records anything that arrived on the stream and cannot be processed.</summary>
-    public Task RejectAsync(object? item, Guid? messageId, string reason) =>
+    /// <summary>Records anything that arrived on stream <paramref name="input"/> and cannot be processed.</summary>
+    public Task RejectAsync(object? item, string input, Guid? messageId, string reason) =>
         deadLetters.RejectAsync(new RejectedMessage(
-            logic.Component, logic.StreamNamespace, key, messageId, item?.GetType().Name ?? "null", reason, ToJson(item)));
+            logic.Component, input, key, messageId, item?.GetType().Name ?? "null", reason, ToJson(item)));
 
     private static string ToJson(object? item)
     {

@@ -14,7 +14,7 @@ internal sealed partial class MessageProcessor<TData>
         if (message.Sequence < 1)
         {
             // It cannot take a turn it does not have; no producer's order depends on it.
-            await _handler.RejectAsync(message, $"sequence {message.Sequence} of producer {producerId} is not a position (must be at least 1)");
+            await _handler.RejectAsync(message, InputOf(message), $"sequence {message.Sequence} of producer {producerId} is not a position (must be at least 1)");
             return ProcessOutcome.Rejected;
         }
 
@@ -77,7 +77,7 @@ internal sealed partial class MessageProcessor<TData>
         {
             // Recorded before the commit that skips it (the record is idempotent), so a crash in
             // between only records it again.
-            await _handler.RejectAsync(message, reason);
+            await _handler.RejectAsync(message, InputOf(message), reason);
         }
 
         await PrepareReminderAsync(outgoing.Entries.Count);
@@ -180,7 +180,7 @@ internal sealed partial class MessageProcessor<TData>
     private async Task DeadLetterAsync(HeldMessage failed)
     {
         var message = failed.Message;
-        await _handler.DeadLetterAsync(message, new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value));
+        await _handler.DeadLetterAsync(message, InputOf(message), new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value));
         var progress = _store.State.Producers.GetValueOrDefault(message.ProducerId!);
         var at = progress?.Held.FindIndex(h => h.Sequence == message.Sequence) ?? -1;
         if (at >= 0)
@@ -229,7 +229,7 @@ internal sealed partial class MessageProcessor<TData>
     {
         var holder = existing is { } id ? $"message {id}" : "another parked message";
         MessagingLog.SequenceConflict(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, holder);
-        await _handler.RejectAsync(message, $"sequence conflict: producer {message.ProducerId} sequence {message.Sequence} is taken by {holder}");
+        await _handler.RejectAsync(message, InputOf(message), $"sequence conflict: producer {message.ProducerId} sequence {message.Sequence} is taken by {holder}");
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         return ProcessOutcome.Conflict;
     }

@@ -38,8 +38,8 @@ public enum ProcessOutcome
     DeadLettered,
 }
 
-/// <summary>Who the component is: its name, grain key and the output streams whose messages it numbers.</summary>
-internal sealed record ComponentIdentity(string Component, string Key, IReadOnlySet<string> SequencedOutputs)
+/// <summary>Who the component is: its name, grain key, the output streams whose messages it numbers, and its input streams.</summary>
+internal sealed record ComponentIdentity(string Component, string Key, IReadOnlySet<string> SequencedOutputs, InputChannels Inputs)
 {
     /// <summary>The receiver name used in the parking table.</summary>
     public string Receiver => $"{Component}/{Key}";
@@ -79,6 +79,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     private readonly HashSet<Guid> _inboxIndex;
     private readonly RecoverabilityPolicy _policy;
     private DateTime _lastAppliedUtc = DateTime.MinValue;
+    private string _arrival;
     private long _writes;
 
     public MessageProcessor(ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone, ProcessorPorts ports)
@@ -92,6 +93,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         _logger = ports.Logger;
         _inboxIndex = store.State.Inbox.Select(e => e.MessageId).ToHashSet();
         _policy = new RecoverabilityPolicy(ports.Options.Recoverability);
+        _arrival = identity.Inputs.Primary;
     }
 
     private DateTime Now => _ports.Clock.GetUtcNow().UtcDateTime;
@@ -107,17 +109,29 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
 
     private IFaultInjector Faults => _ports.Faults;
 
-    /// <summary>Processes one delivery according to its delivery mode. Returning means: acknowledge it.</summary>
-    public Task<ProcessOutcome> ProcessAsync(IMessage message)
+    /// <summary>
+    /// Processes one delivery according to its delivery mode. Returning means: acknowledge it.
+    /// <paramref name="input"/>: the stream namespace it arrived on (default: the primary input);
+    /// a sequenced message is renamed to its producer's channel on that input first.
+    /// </summary>
+    public Task<ProcessOutcome> ProcessAsync(IMessage message, string? input = null)
     {
         ThrowIfBroken(message.MessageId);
+        _arrival = input ?? _identity.Inputs.Primary;
         if (message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is not null)
         {
-            return SequencedAsync(message);
+            return SequencedAsync(_identity.Inputs.Rename(message, _arrival));
         }
 
         return ProcessUnsequencedAsync(message);
     }
+
+    /// <summary>
+    /// The input stream a message belongs to: a sequenced one's channel says it; an unsequenced
+    /// one is never kept, so it is the one being processed, which arrived on <see cref="_arrival"/>.
+    /// </summary>
+    private string InputOf(IMessage message) =>
+        message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is { } channel ? _identity.Inputs.InputOf(channel) : _arrival;
 
     /// <summary>
     /// Recovery, on activation and on the reminder tick: sends every committed outbox entry in
@@ -165,7 +179,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         if (Validate(message) is { } reason)
         {
-            await _handler.RejectAsync(message, reason);
+            await _handler.RejectAsync(message, InputOf(message), reason);
             return ProcessOutcome.Rejected;
         }
 
@@ -207,10 +221,10 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
                     case RetryAction.RetryLater when decision.Kind == FailureKind.Transient:
                         throw;
                     case RetryAction.Discard:
-                        await _handler.RejectAsync(message, decision.Reason);
+                        await _handler.RejectAsync(message, InputOf(message), decision.Reason);
                         return ProcessOutcome.Rejected;
                     default:
-                        await _handler.RejectAsync(message, $"handler failed, dead-lettered: {decision.Reason}");
+                        await _handler.RejectAsync(message, InputOf(message), $"handler failed, dead-lettered: {decision.Reason}");
                         return ProcessOutcome.DeadLettered;
                 }
             }

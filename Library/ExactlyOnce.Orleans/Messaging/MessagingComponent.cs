@@ -11,7 +11,7 @@ namespace ExactlyOnce.Messaging;
 /// deactivates an activation whose state write failed or was fenced. A component grain only
 /// forwards its lifecycle calls here.
 /// </summary>
-internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<object>
+internal sealed class MessagingComponent<TData, TMessage>
     where TData : class, new()
     where TMessage : class, IMessage
 {
@@ -22,6 +22,7 @@ internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<objec
     private readonly string _key;
     private readonly IStreamProvider _streams;
     private readonly IGrainStorageSerializer _sizes;
+    private readonly InputChannels _inputs;
 
     /// <summary>Connects the grain and its persistent state to the core; create it in OnActivateAsync, then call <see cref="ActivateAsync"/>.</summary>
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
@@ -33,8 +34,9 @@ internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<objec
         _streams = grain.GetStreamProvider(services.Options.StreamProvider);
         _sizes = services.StorageSerializer;
         _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
+        _inputs = InputsOf(grain.GetType(), logic);
         Processor = new MessageProcessor<TData>(
-            new ComponentIdentity(logic.Component, _key, logic.OutputStreams),
+            new ComponentIdentity(logic.Component, _key, logic.OutputStreams, _inputs),
             new PersistentStateStore<ComponentState<TData>>(state),
             _handler,
             logic.Clone,
@@ -87,8 +89,11 @@ internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<objec
     /// <summary>Call from OnActivateAsync: subscribe, then send whatever a crash left in the outbox and apply held messages whose turn came.</summary>
     public async Task ActivateAsync()
     {
-        var stream = _streams.GetStream<object>(StreamId.Create(_logic.StreamNamespace, _key));
-        await stream.SubscribeAsync(this);
+        foreach (var input in _inputs.Inputs)
+        {
+            await _streams.GetStream<object>(StreamId.Create(input, _key)).SubscribeAsync(new InputObserver(this, input));
+        }
+
         await GuardAsync(Guid.Empty, () => Processor.FlushOutboxAsync());
     }
 
@@ -116,23 +121,49 @@ internal sealed class MessagingComponent<TData, TMessage> : IAsyncObserver<objec
     /// <summary>Applies the run-retirement watermark (see <see cref="MessageProcessor{TData}.RetireRunsAsync"/>).</summary>
     public Task RetireRunsAsync(long watermark) => GuardAsync(Guid.Empty, () => Processor.RetireRunsAsync(watermark));
 
-    /// <inheritdoc/>
-    public async Task OnNextAsync(object item, StreamSequenceToken? token = null)
+    /// <summary>One delivery from input stream <paramref name="input"/>.</summary>
+    private async Task OnNextAsync(object item, string input)
     {
         if (item is not IMessage message)
         {
-            await _handler.RejectAsync(item, null, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {_logic.StreamNamespace}");
+            await _handler.RejectAsync(item, input, null, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {input}");
             return;
         }
 
-        await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message));
+        await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message, input));
     }
 
-    /// <inheritdoc/>
-    public Task OnCompletedAsync() => Task.CompletedTask;
+    /// <summary>
+    /// The component's input streams, checked once per activation: <see cref="IComponentLogic{TData, TMessage}.StreamNamespace"/>
+    /// first, no repeats, and an implicit subscription on the grain class for each (without it the
+    /// stream's messages would wait in their table for a grain that never hears of them).
+    /// </summary>
+    internal static InputChannels InputsOf(Type grainClass, IComponentLogic<TData, TMessage> logic)
+    {
+        var inputs = logic.InputStreams;
+        string? problem = inputs.Count == 0 || inputs[0] != logic.StreamNamespace ? $"InputStreams must start with StreamNamespace '{logic.StreamNamespace}'"
+            : inputs.FirstOrDefault(string.IsNullOrWhiteSpace) is not null ? "InputStreams holds an empty namespace"
+            : inputs.GroupBy(i => i, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated ? $"InputStreams names '{repeated.Key}' twice"
+            : null;
+        if (problem is null)
+        {
+            var subscriptions = grainClass.GetCustomAttributes(typeof(ImplicitStreamSubscriptionAttribute), inherit: true).Cast<ImplicitStreamSubscriptionAttribute>().ToList();
+            var unsubscribed = inputs.FirstOrDefault(i => !subscriptions.Exists(s => s.Predicate?.IsMatch(i) == true));
+            problem = unsubscribed is null ? null : $"input stream '{unsubscribed}' has no [ImplicitStreamSubscription(\"{unsubscribed}\")] on {grainClass.Name}";
+        }
 
-    /// <inheritdoc/>
-    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+        return problem is null ? new InputChannels(inputs) : throw new InvalidOperationException($"component {logic.Component}: {problem}");
+    }
+
+    /// <summary>Receives one input stream's deliveries for the component, naming the stream.</summary>
+    private sealed class InputObserver(MessagingComponent<TData, TMessage> component, string input) : IAsyncObserver<object>
+    {
+        public Task OnNextAsync(object item, StreamSequenceToken? token = null) => component.OnNextAsync(item, input);
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+    }
 
     /// <summary>Runs a processor call; after a failed or fenced write the activation deactivates, whatever the call returned.</summary>
     private async Task GuardAsync(Guid messageId, Func<Task> call)

@@ -77,11 +77,11 @@ internal interface IMessageHandler<TData> where TData : class, new()
     /// <summary>The new data for (data, message); outgoing messages are recorded in <paramref name="outgoing"/>. Pure.</summary>
     TData Handle(TData data, IMessage message, OutgoingMessages outgoing);
 
-    /// <summary>Records a refused message (idempotent for the same message and reason).</summary>
-    Task RejectAsync(IMessage message, string reason);
+    /// <summary>Records a refused message that arrived on <paramref name="input"/> (idempotent for the same message and reason).</summary>
+    Task RejectAsync(IMessage message, string input, string reason);
 
-    /// <summary>Stores a message the recoverability policy gave up on (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
-    Task DeadLetterAsync(IMessage message, FailureRecord failure);
+    /// <summary>Stores a message from <paramref name="input"/> the recoverability policy gave up on (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
+    Task DeadLetterAsync(IMessage message, string input, FailureRecord failure);
 }
 
 /// <summary>An injected infrastructure fault (the <c>throw</c> action): transient, retried until it is cleared.</summary>

@@ -32,11 +32,21 @@ public static class ProducerIds
     /// <summary>The kind of a producer id (the text before the first '/').</summary>
     public static string KindOf(string producerId) => producerId[..Math.Max(0, producerId.IndexOf('/'))];
 
-    /// <summary>The incarnation of a producer id (the number after the last '/'), or null when it has none.</summary>
+    /// <summary>
+    /// The incarnation of a producer id (the number after the last '/'), or null when it has none.
+    /// A receiver's name for the producer on one of its other input streams (<c>…/7@input</c>) has the same incarnation.
+    /// </summary>
     public static long? IncarnationOf(string producerId)
     {
         var slash = producerId.LastIndexOf('/');
-        return slash >= 0 && long.TryParse(producerId.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var incarnation) ? incarnation : null;
+        if (slash < 0)
+        {
+            return null;
+        }
+
+        var number = producerId.AsSpan(slash + 1);
+        var input = number.IndexOf('@');
+        return long.TryParse(input < 0 ? number : number[..input], NumberStyles.None, CultureInfo.InvariantCulture, out var incarnation) ? incarnation : null;
     }
 
     /// <summary>True for a run producer whose incarnation is at or below <paramref name="watermark"/>: retired everywhere.</summary>

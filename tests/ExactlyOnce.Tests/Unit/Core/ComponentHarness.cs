@@ -71,6 +71,9 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
 
     public Task<ProcessOutcome> DeliverAsync(IMessage message) => Processor.ProcessAsync(message);
 
+    /// <summary>A delivery from input stream <paramref name="input"/>.</summary>
+    public Task<ProcessOutcome> DeliverAsync(IMessage message, string input) => Processor.ProcessAsync(message, input);
+
     /// <summary>The process dies (or the activation deactivates): memory is lost, a new activation reads storage and runs recovery.</summary>
     public async Task CrashAndRecoverAsync()
     {
@@ -115,7 +118,7 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
 
     private MessageProcessor<TData> NewProcessor() =>
         new(
-            new ComponentIdentity(_logic.Component, _key, _logic.OutputStreams),
+            new ComponentIdentity(_logic.Component, _key, _logic.OutputStreams, new InputChannels(_logic.InputStreams)),
             Store,
             new LogicHandler<TData, TMessage>(_logic, _key, DeadLetters),
             _logic.Clone,

@@ -32,7 +32,7 @@ public sealed class LoyaltyLogic : IComponentLogic<Points, EarnPoints>
 {
     public string Component => "loyalty";
     public string StreamNamespace => "loyalty";
-    public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string> { "rewards" };
+    public IReadOnlySet<string> OutputStreams { get; } = new HashSet<string> { "rewards", "milestones" };
     public Points Clone(Points data) => new() { Total = data.Total, Awards = data.Awards };
     public string? Validate(EarnPoints message, string streamKey) =>
         message.Points <= 0 ? "points must be positive" : StreamKeys.Of(message.Customer) != streamKey ? "sent to another customer's stream" : null;
@@ -42,6 +42,8 @@ public sealed class LoyaltyLogic : IComponentLogic<Points, EarnPoints>
         data.Total += message.Points;
         data.Awards++;
         outgoing.Send("rewards", StreamKeys.Of(message.Account), id => new PointsAwarded(id, message.Account, data.Total));
+        if (data.Awards % 5 == 0) // the same producer, to the rewards component's second input
+            outgoing.Send("milestones", StreamKeys.Of(message.Account), id => new Milestone(id, message.Account, data.Awards));
         return data;
     }
 }

@@ -1,7 +1,7 @@
 // A newcomer's host for the loyalty component:
 //   Newcomer --silo-port P --gateway-port G --connection-string C [--fault RULE]   a silo (applies the schema first)
 //   Newcomer send --connection-string C --customers N --per-customer M              EarnPoints 1..M to each customer, every 4th sent twice
-//   Newcomer check --connection-string C --customers N                              "<account> total awards received last-total" per customer
+//   Newcomer check --connection-string C --customers N                              "<account> total awards received last-total milestones" per customer
 using System.Net;
 using ExactlyOnce;
 using ExactlyOnce.Faults;
@@ -86,7 +86,7 @@ foreach (var customer in customers)
 {
     var points = await grains.GetGrain<ILoyaltyGrain>(customer.Id).GetPoints();
     var rewards = await grains.GetGrain<IRewardsGrain>(customer.Account).GetRewards();
-    Console.WriteLine($"{customer.Account} {points.Total} {points.Awards} {rewards.Received} {rewards.LastTotal}");
+    Console.WriteLine($"{customer.Account} {points.Total} {points.Awards} {rewards.Received} {rewards.LastTotal} {rewards.Milestones}");
 }
 
 return 0;

@@ -64,7 +64,7 @@ public sealed class When_a_newcomer_builds_a_component_from_the_packages(ITestOu
             }
 
             var expected = Enumerable.Range(1, Customers)
-                .Select(c => $"{1000 + c} {PerCustomer * (PerCustomer + 1) / 2} {PerCustomer} {PerCustomer} {PerCustomer * (PerCustomer + 1) / 2}")
+                .Select(c => $"{1000 + c} {PerCustomer * (PerCustomer + 1) / 2} {PerCustomer} {PerCustomer} {PerCustomer * (PerCustomer + 1) / 2} {PerCustomer / 5}")
                 .ToList();
             var last = "";
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -81,7 +81,7 @@ public sealed class When_a_newcomer_builds_a_component_from_the_packages(ITestOu
             }
 
             output.WriteLine(last);
-            Assert.True(last.Contains(string.Join('\n', expected)), $"expected, per customer: account total awards received last-total:\n{string.Join('\n', expected)}\ngot: {last}");
+            Assert.True(last.Contains(string.Join('\n', expected)), $"expected, per customer: account total awards received last-total milestones:\n{string.Join('\n', expected)}\ngot: {last}");
             Assert.Equal(2, silo.Output.Split("crash fault at after-commit").Length - 1);
         }
         finally

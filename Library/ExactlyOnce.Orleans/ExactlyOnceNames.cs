@@ -8,4 +8,11 @@ public static class ExactlyOnceNames
 
     /// <summary>The grain storage of the library's own grains (the fault-injection control grain).</summary>
     public const string GrainStorage = "postgres";
+
+    /// <summary>
+    /// The meter of the library's instruments (<c>exactlyonce.*</c>: messages received, applied,
+    /// retried, dead-lettered and discarded; outbox and hold-back depths; blocked producers; state
+    /// write sizes). Add it to an OpenTelemetry meter provider with <c>AddMeter(ExactlyOnceNames.Meter)</c>.
+    /// </summary>
+    public const string Meter = "ExactlyOnce";
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -126,6 +128,9 @@ internal sealed class TallyHandler(string key) : IMessageHandler<Tally>
 /// <summary>Builds processors on the in-memory ports with the default options.</summary>
 internal static class InMemoryProcessor
 {
+    /// <summary>The instruments, as a silo has them (nothing listens in a benchmark unless a profiler does).</summary>
+    private static readonly MessagingMetrics Metrics = new(new Meter(ExactlyOnceNames.Meter), TimeProvider.System);
+
     public static MessageProcessor<TData> Create<TData>(
         ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone)
         where TData : class, new() =>
@@ -138,7 +143,8 @@ internal static class InMemoryProcessor
             new NoRetryTimer(),
             TimeProvider.System,
             new MessagingOptions(),
-            NullLogger.Instance));
+            NullLogger.Instance,
+            Metrics));
 
     /// <summary>A processor of the tally handler, as component <c>order</c> with key <c>o1</c> sending nothing.</summary>
     public static MessageProcessor<Tally> Tally(MemoryStore<Tally> store) =>

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Faults;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +38,8 @@ public static class ExactlyOnceSiloBuilderExtensions
         services.TryAddSingleton(sp => new FaultInjector([], sp.GetRequiredService<ILogger<FaultInjector>>()));
         services.TryAddSingleton<IFaultInjector>(sp => sp.GetRequiredService<FaultInjector>());
         services.TryAddSingleton<ISentMessageLog, NoSentMessageLog>();
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new MessagingMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new MessagingServices(
             sp.GetRequiredService<IFaultInjector>(),
             sp.GetRequiredService<TimeProvider>(),
@@ -45,7 +49,8 @@ public static class ExactlyOnceSiloBuilderExtensions
             sp.GetRequiredService<IProducerIncarnations>(),
             sp.GetRequiredService<IParkingLot>(),
             sp.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<MessagingMetrics>()));
         return silo;
     }
 

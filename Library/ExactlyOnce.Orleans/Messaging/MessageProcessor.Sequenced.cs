@@ -100,6 +100,7 @@ internal sealed partial class MessageProcessor<TData>
             return appliedBefore ? ProcessOutcome.Duplicate : ProcessOutcome.Rejected;
         }
 
+        _ports.Metrics.Applied(_component, message.Mode);
         _lastAppliedUtc = Now;
         return ProcessOutcome.Applied;
     }
@@ -133,8 +134,10 @@ internal sealed partial class MessageProcessor<TData>
                 switch (decision.Action)
                 {
                     case RetryAction.RetryNow:
+                        _ports.Metrics.Retried(_component, decision.Action, decision.Kind);
                         continue;
                     case RetryAction.RetryLater:
+                        _ports.Metrics.Retried(_component, decision.Action, decision.Kind);
                         await DelayAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason)
                         {
                             FirstFailureUtc = firstFailure,
@@ -146,6 +149,7 @@ internal sealed partial class MessageProcessor<TData>
                         await DeadLetterAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason) { FirstFailureUtc = firstFailure, LastFailureUtc = now });
                         return ProcessOutcome.DeadLettered;
                     default:
+                        _ports.Metrics.Discarded(_component);
                         return await ApplyInOrderAsync(message, decision.Reason);
                 }
             }
@@ -188,6 +192,7 @@ internal sealed partial class MessageProcessor<TData>
             await CommitAsync(message.MessageId, () => progress!.Held.RemoveAt(at));
         }
 
+        _ports.Metrics.DeadLettered(_component);
         MessagingLog.HeldDeadLettered(_logger, _component, message.MessageId, message.ProducerId!, message.Sequence, failed.Failures);
     }
 

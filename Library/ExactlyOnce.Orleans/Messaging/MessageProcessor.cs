@@ -1,3 +1,4 @@
+using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Faults;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
@@ -55,7 +56,8 @@ internal sealed record ProcessorPorts(
     IRetryTimer RetryTimer,
     TimeProvider Clock,
     MessagingOptions Options,
-    ILogger Logger);
+    ILogger Logger,
+    MessagingMetrics Metrics);
 
 /// <summary>
 /// The exactly-once protocol of one component, written once (design.md §4), plus the two weaker
@@ -80,6 +82,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     private readonly RecoverabilityPolicy _policy;
     private DateTime _lastAppliedUtc = DateTime.MinValue;
     private string _arrival;
+    private readonly MessagingMetrics.Depths _depths;
     private long _writes;
 
     public MessageProcessor(ComponentIdentity identity, IStateStore<ComponentState<TData>> store, IMessageHandler<TData> handler, Func<TData, TData> clone, ProcessorPorts ports)
@@ -94,6 +97,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         _inboxIndex = store.State.Inbox.Select(e => e.MessageId).ToHashSet();
         _policy = new RecoverabilityPolicy(ports.Options.Recoverability);
         _arrival = identity.Inputs.Primary;
+        _depths = new MessagingMetrics.Depths(ports.Metrics, identity.Component);
     }
 
     private DateTime Now => _ports.Clock.GetUtcNow().UtcDateTime;
@@ -114,16 +118,15 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     /// <paramref name="input"/>: the stream namespace it arrived on (default: the primary input);
     /// a sequenced message is renamed to its producer's channel on that input first.
     /// </summary>
-    public Task<ProcessOutcome> ProcessAsync(IMessage message, string? input = null)
+    public async Task<ProcessOutcome> ProcessAsync(IMessage message, string? input = null)
     {
         ThrowIfBroken(message.MessageId);
         _arrival = input ?? _identity.Inputs.Primary;
-        if (message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is not null)
-        {
-            return SequencedAsync(_identity.Inputs.Rename(message, _arrival));
-        }
-
-        return ProcessUnsequencedAsync(message);
+        var outcome = message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is not null
+            ? await SequencedAsync(_identity.Inputs.Rename(message, _arrival))
+            : await ProcessUnsequencedAsync(message);
+        _ports.Metrics.Received(_component, message.Mode, outcome);
+        return outcome;
     }
 
     /// <summary>
@@ -217,14 +220,18 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
                 switch (decision.Action)
                 {
                     case RetryAction.RetryNow:
+                        _ports.Metrics.Retried(_component, decision.Action, decision.Kind);
                         continue;
                     case RetryAction.RetryLater when decision.Kind == FailureKind.Transient:
+                        _ports.Metrics.Retried(_component, decision.Action, decision.Kind);
                         throw;
                     case RetryAction.Discard:
                         await _handler.RejectAsync(message, InputOf(message), decision.Reason);
+                        _ports.Metrics.Discarded(_component);
                         return ProcessOutcome.Rejected;
                     default:
                         await _handler.RejectAsync(message, InputOf(message), $"handler failed, dead-lettered: {decision.Reason}");
+                        _ports.Metrics.DeadLettered(_component);
                         return ProcessOutcome.DeadLettered;
                 }
             }
@@ -275,6 +282,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         // 7. Returning acknowledges the incoming message.
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         MessagingLog.Applied(_logger, _component, message.MessageId, entries.Count);
+        _ports.Metrics.Applied(_component, message.Mode);
         _lastAppliedUtc = Now;
         return ProcessOutcome.Applied;
     }
@@ -336,6 +344,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
         MessagingLog.Applied(_logger, _component, message.MessageId, outgoing.Entries.Count);
+        _ports.Metrics.Applied(_component, message.Mode);
         return ProcessOutcome.Applied;
     }
 
@@ -471,6 +480,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
             await _store.WriteAsync();
             HasUnsavedClear = false;
             _writes++;
+            ReportDepths();
         }
         catch (InconsistentStateException ex)
         {
@@ -488,6 +498,23 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
             throw new StateWriteFailedException($"{_component}: state write for {messageId} failed; the activation deactivates and the message is retried against stored state", ex);
         }
     }
+
+    /// <summary>This activation's outbox and hold-back depths, into the silo's sums.</summary>
+    private void ReportDepths()
+    {
+        var state = _store.State;
+        long held = 0, blocked = 0;
+        foreach (var progress in state.Producers.Values)
+        {
+            held += progress.Held.Count;
+            blocked += progress.Held.Count > 0 || progress.ParkedHigh > progress.Mark ? 1 : 0;
+        }
+
+        _depths.Report(state.Outbox.Count, held, blocked);
+    }
+
+    /// <summary>The activation is going away: its depths leave the silo's sums.</summary>
+    public void ReleaseMetrics() => _depths.Clear();
 
     private void ThrowIfBroken(Guid messageId)
     {
@@ -522,6 +549,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
             {
                 outbox.RemoveRange(0, sent);
                 HasUnsavedClear = true;
+                ReportDepths();
             }
         }
     }

@@ -49,7 +49,8 @@ internal sealed class MessagingComponent<TData, TMessage>
                 new GrainRetryTimer(grain, OnRetryTimerAsync),
                 services.Clock,
                 services.Options,
-                _logger));
+                _logger,
+                services.Metrics));
     }
 
     /// <summary>The protocol part of the state as read model, with stored sizes measured by the storage's own serializer.</summary>
@@ -107,6 +108,7 @@ internal sealed class MessagingComponent<TData, TMessage>
     /// <summary>Call from OnDeactivateAsync: persist a deferred outbox clear (best effort; a re-send is harmless).</summary>
     public async Task DeactivateAsync()
     {
+        Processor.ReleaseMetrics();
         try
         {
             await Processor.SaveDeferredClearAsync();

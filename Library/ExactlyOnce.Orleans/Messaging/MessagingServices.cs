@@ -1,3 +1,4 @@
+using ExactlyOnce.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
@@ -21,8 +22,10 @@ public sealed class MessagingServices
         IProducerIncarnations incarnations,
         IParkingLot parking,
         IGrainStorageSerializer storageSerializer,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        MessagingMetrics metrics)
     {
+        Metrics = metrics;
         Faults = faults;
         Clock = clock;
         Options = options.Value;
@@ -57,6 +60,9 @@ public sealed class MessagingServices
 
     /// <summary>The serializer grain storage uses by default: to report stored sizes.</summary>
     internal IGrainStorageSerializer StorageSerializer { get; }
+
+    /// <summary>The silo's instruments (meter <see cref="ExactlyOnceNames.Meter"/>).</summary>
+    internal MessagingMetrics Metrics { get; }
 
     /// <summary>Loggers of the components.</summary>
     internal ILoggerFactory Loggers { get; }

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,6 +28,7 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
         Publisher = publisher;
         Faults = faults;
         Clock = clock;
+        Metrics = new MessagingMetrics(new Meter(ExactlyOnceNames.Meter), clock);
         Incarnations = incarnations ?? new FakeIncarnations();
         Store = new FakeStore<TData> { OnWrite = CountHeld };
         Processor = NewProcessor();
@@ -52,6 +55,9 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
     public FakeParkingLot Parking { get; } = new();
 
     public FakeDeadLetters DeadLetters { get; } = new();
+
+    /// <summary>This component's own instruments: a listener on <see cref="MessagingMetrics.Meter"/> hears no other test.</summary>
+    public MessagingMetrics Metrics { get; }
 
     public FakeReminder Reminder { get; } = new();
 
@@ -122,5 +128,5 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
             Store,
             new LogicHandler<TData, TMessage>(_logic, _key, DeadLetters),
             _logic.Clone,
-            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, RetryTimer, Clock, _options, NullLogger.Instance));
+            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, RetryTimer, Clock, _options, NullLogger.Instance, Metrics));
 }

@@ -1,3 +1,4 @@
+using ExactlyOnce.Diagnostics;
 using System.Security.Cryptography;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +64,7 @@ public static class ExactlyOncePostgreSqlExtensions
         // The provider takes a serializer keyed by its name before the silo's default (JSON), which
         // stays the reader of states written as JSON.
         silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(innerName, (sp, _) => new StateSerializer(
-            sp.GetRequiredService<Serializer>(), sp.GetRequiredService<IGrainStorageSerializer>(), format));
+            sp.GetRequiredService<Serializer>(), sp.GetRequiredService<IGrainStorageSerializer>(), format, sp.GetService<MessagingMetrics>()));
         silo.Services.AddGrainStorage(name, (services, _) => new DistinctKeyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(innerName)));
         return silo;
     }

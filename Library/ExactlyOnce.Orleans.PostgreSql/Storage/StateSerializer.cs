@@ -1,3 +1,4 @@
+using ExactlyOnce.Diagnostics;
 using System.Buffers;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -21,21 +22,36 @@ public enum StateFormat
 /// state is converted the next time it is written. JSON text never starts with the marker's
 /// zero byte.
 /// </summary>
-internal sealed class StateSerializer(Serializer binary, IGrainStorageSerializer json, StateFormat write) : IGrainStorageSerializer
+internal sealed class StateSerializer(Serializer binary, IGrainStorageSerializer json, StateFormat write, MessagingMetrics? metrics = null) : IGrainStorageSerializer
 {
     private static readonly byte[] Marker = [0x00, (byte)'E', (byte)'O', 0x01];
 
     public BinaryData Serialize<T>(T? input)
     {
+        BinaryData written;
         if (write == StateFormat.Json)
         {
-            return json.Serialize(input);
+            written = json.Serialize(input);
+        }
+        else
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            buffer.Write(Marker);
+            binary.Serialize(input, buffer);
+            written = new BinaryData(buffer.WrittenMemory);
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write(Marker);
-        binary.Serialize(input, buffer);
-        return new BinaryData(buffer.WrittenMemory);
+        metrics?.StateWritten(StateName<T>.Value, written.ToMemory().Length);
+        return written;
+    }
+
+    /// <summary>A state type's name for the size histogram: <c>ComponentState&lt;OrderData&gt;</c>.</summary>
+    private static class StateName<T>
+    {
+        public static readonly string Value = NameOf(typeof(T));
+
+        private static string NameOf(Type type) => !type.IsGenericType ? type.Name
+            : $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(",", type.GetGenericArguments().Select(NameOf))}>";
     }
 
     public T? Deserialize<T>(BinaryData input)

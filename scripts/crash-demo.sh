@@ -16,18 +16,13 @@ export ConnectionStrings__Orleans="$(scripts/pg.sh start)"
 
 say "Build"
 dotnet build Orleans.sln -c Release -nologo -v quiet
-silo_dll="$repo_root/Silo/bin/Release/net10.0/ExactlyOnce.Silo.dll"
-client() { dotnet "$repo_root/Client/bin/Release/net10.0/ExactlyOnce.Client.dll" "$@"; }
+client_dll="$repo_root/Client/bin/Release/net10.0/ExactlyOnce.Client.dll"
+client() { dotnet "$client_dll" "$@"; }
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap stop_silos EXIT
 
 say "Two silos (logs in .runs/demo/)"
-start_two_silos "$silo_dll" "$runs"
+start_silos "$client_dll" "$runs" --count 2
 
 key="demo-$(date +%s)"
 say "Increment the persisted counter '$key' three times"

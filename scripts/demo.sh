@@ -16,13 +16,10 @@ export ConnectionStrings__Orleans="${ConnectionStrings__Orleans:-$(scripts/pg.sh
 
 echo "== building (Release)"
 dotnet build Orleans.sln -c Release -nologo -v quiet >"$runs/build.log" 2>&1 || { cat "$runs/build.log"; exit 1; }
-silo_dll="$repo_root/Silo/bin/Release/net10.0/ExactlyOnce.Silo.dll"
 client_dll="$repo_root/Client/bin/Release/net10.0/ExactlyOnce.Client.dll"
 
-pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_silos
   if [[ "$pg_was_running" == false ]]; then scripts/pg.sh stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -32,7 +29,8 @@ if dotnet "$client_dll" faults show --json >/dev/null 2>&1; then
   echo "== using the silos already running"
 else
   echo "== starting two silos (logs in .runs/demo/)"
-  start_two_silos "$silo_dll" "$runs"
+  # The demo arms faults on its own silos ('demo' throws after commit; no crash rules).
+  start_silos "$client_dll" "$runs" --count 2 --fault-injection
 fi
 
 echo "== demo"

@@ -31,6 +31,7 @@ public static class ClientApp
         root.Subcommands.Add(ChaosCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ProbeCommands.Create());
+        root.Subcommands.Add(SilosCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

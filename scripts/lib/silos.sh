@@ -1,16 +1,30 @@
-# Sourced by the demo scripts. start_two_silos SILO_DLL LOG_DIR: starts two silos on ports
-# 11111/30001 and 11112/30002, appends their pids to the caller's 'pids' array, and waits (60 s at
-# most) until both printed their started line; prints a silo's log tail and exits 1 otherwise.
-start_two_silos() {
-  local silo_dll="$1" logs="$2" i
-  for i in 1 2; do
-    # The demo arms faults on its own silos ('demo' throws after commit; no crash rules).
-    dotnet "$silo_dll" --silo-port $((11110 + i)) --gateway-port $((30000 + i)) \
-      --FaultInjection:Enabled true >"$logs/silo$i.log" 2>&1 &
-    pids+=($!)
+# Sourced by the demo scripts. start_silos CLIENT_DLL LOG_DIR [client silos options]: runs
+# 'client silos' (the silo-process helper the tests and the chaos runner use too) in the
+# background, waits (120 s at most) for its 'all silos started' line, and fills the caller's
+# 'silo_pids' array; prints its output and exits 1 otherwise. stop_silos: SIGTERM to it (it
+# forwards SIGTERM to every silo), then waits until every silo process is gone (40 s at most).
+start_silos() {
+  local client_dll="$1" logs="$2"
+  shift 2
+  dotnet "$client_dll" silos --logs "$logs" "$@" >"$logs/silos.out" 2>&1 &
+  silos_runner=$!
+  for _ in $(seq 1 240); do
+    grep -q "^all silos started" "$logs/silos.out" && break
+    kill -0 "$silos_runner" 2>/dev/null || break
+    sleep 0.5
   done
-  for i in 1 2; do
-    for _ in $(seq 1 120); do grep -q "silo started" "$logs/silo$i.log" && break; sleep 0.5; done
-    grep "silo started" "$logs/silo$i.log" || { echo "silo $i did not start:"; tail -n 20 "$logs/silo$i.log"; exit 1; }
+  grep -q "^all silos started" "$logs/silos.out" || { echo "the silos did not start:"; tail -n 20 "$logs/silos.out"; exit 1; }
+  grep "^silo " "$logs/silos.out"
+  mapfile -t silo_pids < <(sed -nE 's/^silo [0-9]+: pid ([0-9]+) .*/\1/p' "$logs/silos.out")
+}
+
+stop_silos() {
+  [[ -n "${silos_runner:-}" ]] || return 0
+  kill -TERM "$silos_runner" 2>/dev/null || true
+  wait "$silos_runner" 2>/dev/null || true
+  local pid
+  for pid in "${silo_pids[@]}"; do
+    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   done
+  silos_runner=""
 }

@@ -60,10 +60,21 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var client = await session.ClientAsync(cancellationToken);
             var database = await session.DatabaseAsync(cancellationToken);
             var control = client.GetGrain<IFaultControlGrain>(0);
-            if (options.Faults.Count > 0)
+            async Task ArmFaultsAsync()
             {
-                await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Set(options.Faults), cancellationToken), "arming faults", cancellationToken);
-                session.Printer.Note($"faults on: {string.Join(" ", options.Faults)}");
+                if (options.Faults.Count > 0)
+                {
+                    await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Set(options.Faults), cancellationToken), "arming faults", cancellationToken);
+                    session.Printer.Note($"faults on: {string.Join(" ", options.Faults)}");
+                }
+            }
+
+            // With --freeze the faults are armed after the zombie phase (InjectChaosAsync): a healthy
+            // silo crashing while the other is frozen leaves too few voters to declare the frozen one
+            // dead, and the wait for the zombie then ate the backlog before the first kill.
+            if (options.Freeze is null)
+            {
+                await ArmFaultsAsync();
             }
 
             using var stopMonitor = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -91,7 +102,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             }
 
             var chaosClock = Stopwatch.StartNew();
-            var recoveries = await InjectChaosAsync(database, cancellationToken);
+            var recoveries = await InjectChaosAsync(database, ArmFaultsAsync, cancellationToken);
             await load;
 
             if (options.Faults.Count > 0)
@@ -127,14 +138,19 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         }
     }
 
-    /// <summary>The kills (and the database restart halfway); returns, per kill, a task measuring its recovery.</summary>
-    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    /// <summary>
+    /// The freeze (--freeze), then the kills (and the database restart halfway); returns, per kill, a
+    /// task measuring its recovery. With a freeze, <paramref name="armFaults"/> runs once the zombie
+    /// phase is over, so no crash fault takes down a healthy silo while the other one is frozen.
+    /// </summary>
+    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, Func<Task> armFaults, CancellationToken cancellationToken)
     {
         var recoveries = new List<Task<double?>>();
         var restarts = new List<Task>();
         if (options.Freeze is { } freeze)
         {
             await FreezeOneAsync(database, freeze, cancellationToken);
+            await armFaults();
         }
 
         for (var kill = 1; kill <= options.Kills; kill++)

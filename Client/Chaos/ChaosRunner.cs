@@ -60,21 +60,18 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var client = await session.ClientAsync(cancellationToken);
             var database = await session.DatabaseAsync(cancellationToken);
             var control = client.GetGrain<IFaultControlGrain>(0);
-            async Task ArmFaultsAsync()
+            // Armed now, off during the freeze (InjectChaosAsync): a healthy silo crashing while
+            // another is frozen leaves too few voters to declare the frozen one dead.
+            async Task SetFaultsAsync(bool on)
             {
                 if (options.Faults.Count > 0)
                 {
-                    await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Set(options.Faults), cancellationToken), "arming faults", cancellationToken);
-                    session.Printer.Note($"faults on: {string.Join(" ", options.Faults)}");
+                    await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await (on ? control.Set(options.Faults) : control.Clear()), cancellationToken), on ? "arming faults" : "clearing faults", cancellationToken);
+                    session.Printer.Note(on ? $"faults on: {string.Join(" ", options.Faults)}" : "faults off for the freeze");
                 }
             }
 
-            // With --freeze the faults are armed after the zombie phase (InjectChaosAsync): a healthy
-            // silo crashing while another is frozen leaves too few voters to declare the frozen one dead.
-            if (options.Freeze is null)
-            {
-                await ArmFaultsAsync();
-            }
+            await SetFaultsAsync(on: true);
 
             using var stopMonitor = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var monitor = RestartCrashedSilosAsync(stopMonitor.Token);
@@ -101,7 +98,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             }
 
             var chaosClock = Stopwatch.StartNew();
-            var recoveries = await InjectChaosAsync(database, ArmFaultsAsync, cancellationToken);
+            var recoveries = await InjectChaosAsync(database, SetFaultsAsync, cancellationToken);
             await load;
 
             if (options.Faults.Count > 0)
@@ -141,19 +138,20 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
     /// The kills (and the database restart halfway), with the freeze (--freeze) right after the
     /// first kill (or alone, without kills); returns, per kill, a task measuring its recovery. The
     /// first kill comes --kill-interval after the start, whatever the freeze takes, so it meets the
-    /// backlog (a freeze first left the cluster 30 to 90 s to drain it). <paramref name="armFaults"/>
-    /// runs once the zombie phase is over, so no crash fault takes down a healthy silo while
-    /// another one is frozen.
+    /// backlog (a freeze first left the cluster 30 to 90 s to drain it). The faults are off from
+    /// just before the freeze until the zombie phase is over (<paramref name="setFaults"/>), so no
+    /// crash fault takes down a healthy silo while another one is frozen.
     /// </summary>
-    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, Func<Task> armFaults, CancellationToken cancellationToken)
+    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, Func<bool, Task> setFaults, CancellationToken cancellationToken)
     {
         var recoveries = new List<Task<double?>>();
         var restarts = new List<Task>();
         var freezeAfterKill = options.Freeze is null ? -1 : Math.Min(1, options.Kills);
         if (freezeAfterKill == 0)
         {
+            await setFaults(false);
             await FreezeOneAsync(database, options.Freeze!.Value, cancellationToken);
-            await armFaults();
+            await setFaults(true);
         }
 
         for (var kill = 1; kill <= options.Kills; kill++)
@@ -196,8 +194,9 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
 
             if (kill == freezeAfterKill)
             {
+                await setFaults(false);
                 await FreezeOneAsync(database, options.Freeze!.Value, cancellationToken);
-                await armFaults();
+                await setFaults(true);
             }
         }
 

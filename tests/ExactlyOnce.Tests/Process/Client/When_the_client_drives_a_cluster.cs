@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Tests.Client;
 
@@ -205,6 +206,21 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
+    public async Task Should_refuse_an_unknown_key_in_its_environment_with_exit_2_publishing_nothing()
+    {
+        var before = await cluster.Db.ScalarAsync<long>("SELECT count(*) FROM exactlyonceclientmessage");
+
+        var result = await _client.RunAsync(
+            new Dictionary<string, string> { ["Streams__MaxAtempts"] = "50" }, "send", "add-item", "--order", "bad-key", "--filling", "Meat");
+
+        Assert.True(result.ExitCode == ExitCodes.UsageOrConfiguration, result.ToString());
+        Assert.Equal(
+            "client: unknown configuration key 'Streams:MaxAtempts'; known keys of Streams: QueueCount, ExpiryTimeout, VisibilityTimeout, PollingPeriod, MaxEventDeliveryTime, MaxAttempts, DeadLetterRetention, StartAgents.",
+            result.Stderr.Trim());
+        Assert.Equal(before, await cluster.Db.ScalarAsync<long>("SELECT count(*) FROM exactlyonceclientmessage"));
+    }
+
+    [Fact]
     public async Task Should_run_the_demo_and_show_loss_duplicates_and_neither()
     {
         var demo = await _client.RunAsync("demo", "--orders", "2", "--items", "10", "--fault", "after-commit=0.5:throw", "--json");
@@ -251,12 +267,13 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
-    public async Task Should_say_no_cluster_is_reachable_with_exit_2()
+    public async Task Should_say_no_cluster_is_reachable_with_exit_3()
     {
+        // Nothing wrong with the command: the cluster is not there, a runtime failure (README, "Exit codes").
         await using var empty = await TestDatabase.CreateAsync("nocluster");
         var result = await new ClientProcess(empty.ConnectionString, "nobody-home").RunAsync("send", "add-item", "--order", "x", "--filling", "Meat");
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(ExitCodes.RuntimeFailure, result.ExitCode);
         Assert.Contains("no active silo of cluster 'nobody-home'", result.Stderr);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(0, await empty.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage"));

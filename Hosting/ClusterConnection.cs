@@ -25,6 +25,9 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <summary>The cluster this client joined.</summary>
     public ClusterSettings Settings { get; }
 
+    /// <summary>The configuration sections of ours a client binds; a key in one of them that no setting has stops it (<see cref="ConfigurationKeys"/>).</summary>
+    public static IReadOnlyList<SettingsSection> Sections { get; } = [ClusterSettings.Section, StreamSettings.Section];
+
     /// <summary>Configuration of the client: appsettings.json next to the program, then environment variables.</summary>
     public static IConfiguration LoadConfiguration()
     {
@@ -37,7 +40,8 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     /// <summary>
     /// Checks the database, then connects to a gateway of the cluster.
-    /// Throws <see cref="StartupException"/> with a one-line reason when either fails.
+    /// Throws <see cref="InfrastructureException"/> with a one-line reason when either fails
+    /// (<see cref="ConfigurationException"/> for a bad setting).
     /// </summary>
     public static Task<ClusterConnection> ConnectAsync(IConfiguration configuration, CancellationToken cancellationToken) =>
         ConnectAsync(ClusterSettings.From(configuration), StreamSettings.From(configuration), cancellationToken);
@@ -69,10 +73,15 @@ public sealed class ClusterConnection : IAsyncDisposable
             await host.StartAsync(timeout.Token);
             return new ClusterConnection(host, settings);
         }
-        catch (Exception ex) when (ex is not StartupException)
+        catch (Exception ex)
         {
             host.Dispose();
-            throw new StartupException(
+            if (ex is ProgramException || cancellationToken.IsCancellationRequested)
+            {
+                throw; // Ctrl+C stays a cancellation (exit 130)
+            }
+
+            throw new InfrastructureException(
                 $"no silo of cluster '{settings.ClusterId}' is reachable (is a silo running against the same database?): {ex.Message.Split('\n', 2)[0]}", ex);
         }
     }
@@ -92,12 +101,12 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            throw new StartupException($"database '{connection.Database}' has no Orleans schema yet: start a silo or run 'ExactlyOnce.Silo migrate'.", ex);
+            throw new InfrastructureException($"database '{connection.Database}' has no Orleans schema yet: start a silo or run 'ExactlyOnce.Silo migrate'.", ex);
         }
 
         if (active == 0)
         {
-            throw new StartupException($"no active silo of cluster '{settings.ClusterId}' is registered in database '{connection.Database}': start a silo first.");
+            throw new InfrastructureException($"no active silo of cluster '{settings.ClusterId}' is registered in database '{connection.Database}': start a silo first.");
         }
     }
 

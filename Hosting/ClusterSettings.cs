@@ -8,6 +8,9 @@ public sealed class ClusterSettings
     /// <summary>Configuration key of the PostgreSQL connection string (environment: ConnectionStrings__Orleans).</summary>
     public const string ConnectionStringKey = "ConnectionStrings:Orleans";
 
+    /// <summary>The section <c>Cluster</c> for <see cref="ConfigurationKeys"/> (the connection string has its own key).</summary>
+    public static SettingsSection Section { get; } = new("Cluster", typeof(ClusterSettings), nameof(ConnectionString));
+
     /// <summary>Orleans ClusterId: silos and clients with the same id form one cluster. Default: exactly-once.</summary>
     public string ClusterId { get; set; } = "exactly-once";
 
@@ -17,7 +20,7 @@ public sealed class ClusterSettings
     /// <summary>The Npgsql connection string. Required.</summary>
     public string ConnectionString { get; set; } = "";
 
-    /// <summary>Reads and validates the settings; throws <see cref="StartupException"/> naming the bad field.</summary>
+    /// <summary>Reads and validates the settings; throws <see cref="ConfigurationException"/> naming the bad field.</summary>
     public static ClusterSettings From(IConfiguration configuration)
     {
         var settings = new ClusterSettings();
@@ -25,12 +28,12 @@ public sealed class ClusterSettings
         settings.ConnectionString = configuration[ConnectionStringKey] ?? "";
         if (string.IsNullOrWhiteSpace(settings.ClusterId))
         {
-            throw new StartupException($"Cluster:{nameof(ClusterId)} must not be empty.");
+            throw new ConfigurationException($"Cluster:{nameof(ClusterId)} must not be empty.");
         }
 
         if (string.IsNullOrWhiteSpace(settings.ServiceId))
         {
-            throw new StartupException($"Cluster:{nameof(ServiceId)} must not be empty.");
+            throw new ConfigurationException($"Cluster:{nameof(ServiceId)} must not be empty.");
         }
 
         PostgresConnection.Parse(settings.ConnectionString);

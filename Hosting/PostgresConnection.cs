@@ -6,12 +6,12 @@ namespace ExactlyOnce.Hosting;
 /// <summary>Validates a connection string and checks that the database answers, with one-line errors.</summary>
 public static class PostgresConnection
 {
-    /// <summary>Parses the connection string; throws <see cref="StartupException"/> when it is missing or malformed.</summary>
+    /// <summary>Parses the connection string; throws <see cref="ConfigurationException"/> when it is missing or malformed.</summary>
     public static NpgsqlConnectionStringBuilder Parse(string? connectionString)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new StartupException(
+            throw new ConfigurationException(
                 $"{ClusterSettings.ConnectionStringKey} is not set (environment variable ConnectionStrings__Orleans).");
         }
 
@@ -22,12 +22,12 @@ public static class PostgresConnection
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
         {
-            throw new StartupException($"{ClusterSettings.ConnectionStringKey} is malformed: {FirstLine(ex.Message)}", ex);
+            throw new ConfigurationException($"{ClusterSettings.ConnectionStringKey} is malformed: {FirstLine(ex.Message)}", ex);
         }
 
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
-            throw new StartupException($"{ClusterSettings.ConnectionStringKey} is malformed: it names no Host.");
+            throw new ConfigurationException($"{ClusterSettings.ConnectionStringKey} is malformed: it names no Host.");
         }
 
         return builder;
@@ -54,8 +54,9 @@ public static class PostgresConnection
     }
 
     /// <summary>
-    /// Opens one connection and runs a trivial query. Throws <see cref="StartupException"/> saying
-    /// which of server, user or database is the problem.
+    /// Opens one connection and runs a trivial query. Throws <see cref="InfrastructureException"/> saying
+    /// which of server, user or database is the problem (a missing or malformed string:
+    /// <see cref="ConfigurationException"/>).
     /// </summary>
     public static async Task CheckReachableAsync(string connectionString, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -72,27 +73,27 @@ public static class PostgresConnection
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
         {
-            throw new StartupException($"PostgreSQL at {where} rejected user '{builder.Username}': {ex.MessageText}", ex);
+            throw new InfrastructureException($"PostgreSQL at {where} rejected user '{builder.Username}': {ex.MessageText}", ex);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            throw new StartupException($"PostgreSQL at {where} has no database '{builder.Database}'.", ex);
+            throw new InfrastructureException($"PostgreSQL at {where} has no database '{builder.Database}'.", ex);
         }
         catch (PostgresException ex)
         {
-            throw new StartupException($"PostgreSQL at {where} refused the connection: {ex.SqlState} {ex.MessageText}", ex);
+            throw new InfrastructureException($"PostgreSQL at {where} refused the connection: {ex.SqlState} {ex.MessageText}", ex);
         }
         catch (NpgsqlException ex) when (ex.InnerException is SocketException or TimeoutException or IOException || ex is NpgsqlException { IsTransient: true })
         {
-            throw new StartupException($"Cannot reach PostgreSQL at {where}: {FirstLine(ex.InnerException?.Message ?? ex.Message)}", ex);
+            throw new InfrastructureException($"Cannot reach PostgreSQL at {where}: {FirstLine(ex.InnerException?.Message ?? ex.Message)}", ex);
         }
         catch (NpgsqlException ex)
         {
-            throw new StartupException($"Cannot connect to PostgreSQL at {where} as '{builder.Username}': {FirstLine(ex.Message)}", ex);
+            throw new InfrastructureException($"Cannot connect to PostgreSQL at {where} as '{builder.Username}': {FirstLine(ex.Message)}", ex);
         }
         catch (SocketException ex)
         {
-            throw new StartupException($"Cannot reach PostgreSQL at {where}: {FirstLine(ex.Message)}", ex);
+            throw new InfrastructureException($"Cannot reach PostgreSQL at {where}: {FirstLine(ex.Message)}", ex);
         }
     }
 

@@ -10,6 +10,9 @@ namespace ExactlyOnce.Hosting;
 /// </summary>
 public sealed class StreamSettings
 {
+    /// <summary>The section <c>Streams</c> for <see cref="ConfigurationKeys"/>.</summary>
+    public static SettingsSection Section { get; } = new("Streams", typeof(StreamSettings));
+
     /// <summary>Number of queues each stream namespace is spread over; queues are balanced over silos. Default: 8.</summary>
     public int QueueCount { get; set; } = 8;
 
@@ -44,7 +47,7 @@ public sealed class StreamSettings
     /// </summary>
     public bool StartAgents { get; set; } = true;
 
-    /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
+    /// <summary>Reads and validates the section; throws <see cref="ConfigurationException"/> naming the bad field.</summary>
     public static StreamSettings From(IConfiguration configuration)
     {
         var settings = new StreamSettings();
@@ -54,14 +57,14 @@ public sealed class StreamSettings
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"Streams: {ex.Message}", ex);
+            throw new ConfigurationException($"Streams: {ex.Message}", ex);
         }
 
         settings.Validate();
         return settings;
     }
 
-    /// <summary>Throws <see cref="StartupException"/> when a value cannot work.</summary>
+    /// <summary>Throws <see cref="ConfigurationException"/> when a value cannot work.</summary>
     public void Validate()
     {
         Require(MaxAttempts >= 1, nameof(MaxAttempts), "must be at least 1");
@@ -70,7 +73,7 @@ public sealed class StreamSettings
         if (options.Validate() is { } problem)
         {
             // The library's rules, as one line naming the setting (Streams:<name> ...).
-            throw new StartupException($"Streams:{problem}.");
+            throw new ConfigurationException($"Streams:{problem}.");
         }
     }
 
@@ -89,7 +92,7 @@ public sealed class StreamSettings
     {
         if (!condition)
         {
-            throw new StartupException($"Streams:{field} {rule}.");
+            throw new ConfigurationException($"Streams:{field} {rule}.");
         }
     }
 }

@@ -11,6 +11,9 @@ namespace ExactlyOnce.Silo;
 /// </summary>
 public sealed class FailureDetectionSettings
 {
+    /// <summary>The section <c>FailureDetection</c> for <see cref="ConfigurationKeys"/>.</summary>
+    public static SettingsSection Section { get; } = new("FailureDetection", typeof(FailureDetectionSettings));
+
     /// <summary>Time a probe may take before it counts as missed. Default: 1 s (Orleans: 5 s).</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -36,17 +39,17 @@ public sealed class FailureDetectionSettings
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"FailureDetection: {ex.InnerException?.Message ?? ex.Message}", ex);
+            throw new ConfigurationException($"FailureDetection: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
 
         if (settings.ProbeTimeout <= TimeSpan.Zero)
         {
-            throw new StartupException($"FailureDetection:{nameof(ProbeTimeout)} must be positive.");
+            throw new ConfigurationException($"FailureDetection:{nameof(ProbeTimeout)} must be positive.");
         }
 
         if (settings.MissedProbesLimit < 1 || settings.VotesForDeathDeclaration < 1)
         {
-            throw new StartupException($"FailureDetection:{nameof(MissedProbesLimit)} and {nameof(VotesForDeathDeclaration)} must be at least 1.");
+            throw new ConfigurationException($"FailureDetection:{nameof(MissedProbesLimit)} and {nameof(VotesForDeathDeclaration)} must be at least 1.");
         }
 
         return settings;

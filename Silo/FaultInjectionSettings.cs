@@ -12,6 +12,9 @@ namespace ExactlyOnce.Silo;
 /// </summary>
 public sealed class FaultInjectionSettings
 {
+    /// <summary>The section <c>FaultInjection</c> for <see cref="ConfigurationKeys"/>.</summary>
+    public static SettingsSection Section { get; } = new("FaultInjection", typeof(FaultInjectionSettings));
+
     /// <summary>Take fault rules. Default: false.</summary>
     public bool Enabled { get; set; }
 
@@ -23,7 +26,7 @@ public sealed class FaultInjectionSettings
 
     /// <summary>
     /// Reads and validates the section against the rules configured in <paramref name="messaging"/>;
-    /// throws <see cref="StartupException"/> naming the key that cannot work.
+    /// throws <see cref="ConfigurationException"/> naming the key that cannot work.
     /// </summary>
     public static FaultInjectionSettings From(IConfiguration configuration, MessagingSettings messaging)
     {
@@ -34,31 +37,31 @@ public sealed class FaultInjectionSettings
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"FaultInjection: {ex.Message}", ex);
+            throw new ConfigurationException($"FaultInjection: {ex.Message}", ex);
         }
 
         settings.Validate(messaging.Faults);
         return settings;
     }
 
-    /// <summary>Throws <see cref="StartupException"/> when a configured rule is not allowed, or the switches contradict each other.</summary>
+    /// <summary>Throws <see cref="ConfigurationException"/> when a configured rule is not allowed, or the switches contradict each other.</summary>
     public void Validate(IReadOnlyList<FaultRule> configuredRules)
     {
         if (AllowCrash && !Enabled)
         {
-            throw new StartupException("FaultInjection:AllowCrash needs FaultInjection:Enabled=true.");
+            throw new ConfigurationException("FaultInjection:AllowCrash needs FaultInjection:Enabled=true.");
         }
 
         for (var i = 0; i < configuredRules.Count; i++)
         {
             if (!Enabled)
             {
-                throw new StartupException($"Faults:{i} arms a fault rule, but fault injection is off: set FaultInjection:Enabled=true (for tests and demos, never in production).");
+                throw new ConfigurationException($"Faults:{i} arms a fault rule, but fault injection is off: set FaultInjection:Enabled=true (for tests and demos, never in production).");
             }
 
             if (configuredRules[i].Action == FaultAction.Crash && !AllowCrash)
             {
-                throw new StartupException($"Faults:{i} is a crash rule: it also needs FaultInjection:AllowCrash=true.");
+                throw new ConfigurationException($"Faults:{i} is a crash rule: it also needs FaultInjection:AllowCrash=true.");
             }
         }
     }

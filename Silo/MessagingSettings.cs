@@ -8,6 +8,12 @@ namespace ExactlyOnce.Silo;
 /// <summary>Settings of the exactly-once core. Sections <c>Messaging</c> and <c>Faults</c>.</summary>
 public sealed class MessagingSettings
 {
+    /// <summary>The section <c>Messaging</c> for <see cref="ConfigurationKeys"/> (the fault rules have their own section).</summary>
+    public static SettingsSection Section { get; } = new("Messaging", typeof(MessagingSettings), nameof(Faults));
+
+    /// <summary>The section <c>Faults</c> for <see cref="ConfigurationKeys"/>: a list of rules, <c>Faults:0</c>, <c>Faults:1</c>, ...</summary>
+    public static SettingsSection FaultsSection { get; } = new("Faults", typeof(List<string>));
+
     /// <summary>Added to the stream's redelivery window to get the inbox retention. Default: 1 h.</summary>
     public TimeSpan InboxSafetyMargin { get; set; } = InboxPolicy.DefaultSafetyMargin;
 
@@ -47,7 +53,7 @@ public sealed class MessagingSettings
     /// <summary>Fault rules armed on this silo at start (section Faults, a list of point=probability[:throw|poison|crash][@target]). Default: none.</summary>
     public List<FaultRule> Faults { get; set; } = [];
 
-    /// <summary>Reads and validates both sections; throws <see cref="StartupException"/> naming the bad entry.</summary>
+    /// <summary>Reads and validates both sections; throws <see cref="ConfigurationException"/> naming the bad entry.</summary>
     public static MessagingSettings From(IConfiguration configuration)
     {
         var settings = new MessagingSettings();
@@ -57,7 +63,7 @@ public sealed class MessagingSettings
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"Messaging: {ex.InnerException?.Message ?? ex.Message}", ex);
+            throw new ConfigurationException($"Messaging: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
 
         foreach (var entry in configuration.GetSection("Faults").GetChildren())
@@ -73,18 +79,18 @@ public sealed class MessagingSettings
             }
             catch (FormatException ex)
             {
-                throw new StartupException($"Faults:{entry.Key}: {ex.Message}", ex);
+                throw new ConfigurationException($"Faults:{entry.Key}: {ex.Message}", ex);
             }
         }
 
         if (configuration["Messaging:MaxHeldFailures"] is not null)
         {
-            throw new StartupException("Messaging:MaxHeldFailures was replaced by the recoverability policy: use Messaging:Recoverability:ImmediateRetries and Messaging:Recoverability:DelayedRetries.");
+            throw new ConfigurationException("Messaging:MaxHeldFailures was replaced by the recoverability policy: use Messaging:Recoverability:ImmediateRetries and Messaging:Recoverability:DelayedRetries.");
         }
 
         if (settings.InboxSafetyMargin < TimeSpan.Zero)
         {
-            throw new StartupException($"Messaging:{nameof(InboxSafetyMargin)} must not be negative.");
+            throw new ConfigurationException($"Messaging:{nameof(InboxSafetyMargin)} must not be negative.");
         }
 
         // The core's own rules (held-back bounds, inbox size, reminder period, recoverability), as
@@ -93,22 +99,22 @@ public sealed class MessagingSettings
         settings.ApplyTo(core, new StreamSettings());
         if (core.Validate() is { } invalid)
         {
-            throw new StartupException($"Messaging:{invalid}.");
+            throw new ConfigurationException($"Messaging:{invalid}.");
         }
 
         if (settings.RunRetirementPeriod < TimeSpan.FromSeconds(1) || settings.RunIdleSealAfter < TimeSpan.FromMinutes(1))
         {
-            throw new StartupException($"Messaging:{nameof(RunRetirementPeriod)} must be at least 1 second and Messaging:{nameof(RunIdleSealAfter)} at least 1 minute.");
+            throw new ConfigurationException($"Messaging:{nameof(RunRetirementPeriod)} must be at least 1 second and Messaging:{nameof(RunIdleSealAfter)} at least 1 minute.");
         }
 
         if (settings.SentRetention < TimeSpan.FromMinutes(1))
         {
-            throw new StartupException($"Messaging:{nameof(SentRetention)} must be at least 1 minute.");
+            throw new ConfigurationException($"Messaging:{nameof(SentRetention)} must be at least 1 minute.");
         }
 
         if (settings.ClientOutboxSweepAge < TimeSpan.FromSeconds(1) || settings.ClientOutboxSweepPeriod < TimeSpan.FromSeconds(1))
         {
-            throw new StartupException($"Messaging:{nameof(ClientOutboxSweepAge)} and Messaging:{nameof(ClientOutboxSweepPeriod)} must be at least 1 second.");
+            throw new ConfigurationException($"Messaging:{nameof(ClientOutboxSweepAge)} and Messaging:{nameof(ClientOutboxSweepPeriod)} must be at least 1 second.");
         }
 
         return settings;

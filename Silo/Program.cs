@@ -9,19 +9,21 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
-// Usage:
+// Usage (ExactlyOnce.Silo --help):
 //   ExactlyOnce.Silo [--silo-port N] [--gateway-port N] [--advertised-address A] [--cluster-id ID]
-//                    [--service-id ID] [--connection-string CS] [--Section:Key value ...]
+//                    [--service-id ID] [--connection-string CS] [--http-port N] [--Section:Key value ...]
 //   ExactlyOnce.Silo migrate [--connection-string CS]   apply the schema once and exit
 //   ExactlyOnce.Silo health [--gateway-port N]          exit 0 when this silo's gateway accepts connections
-var verb = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : null;
-var options = verb is null ? args : args[1..];
-if (verb is not (null or "migrate" or "health"))
+// Exit codes (Hosting/ExitCodes.cs): 0 ok, 1 health check failed, 2 usage or configuration,
+// 3 runtime or infrastructure failure, 130 interrupted (Ctrl+C).
+var invocation = SiloCommandLine.Parse(args, Console.Out, Console.Error);
+if (invocation.ExitCode is { } exit)
 {
-    Console.Error.WriteLine($"silo: unknown command '{verb}'; commands: migrate, health (none runs the silo).");
-    return 2;
+    return exit;
 }
 
+var verb = invocation.Verb;
+var options = invocation.Options;
 var isMigrate = verb == "migrate";
 try
 {
@@ -34,6 +36,7 @@ try
     var cluster = ClusterSettings.From(configuration);
     if (isMigrate)
     {
+        SiloCommandLine.RequireKnownKeys(configuration);
         await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
         var applied = await SampleSchema.Migrator(cluster.ConnectionString).ApplyAsync();
         Console.WriteLine(applied.Count == 0
@@ -48,6 +51,7 @@ try
     var messaging = MessagingSettings.From(configuration);
     var storage = StorageSettings.From(configuration);
     var faultInjection = FaultInjectionSettings.From(configuration, messaging);
+    SiloCommandLine.RequireKnownKeys(configuration);
     var advertised = silo.ResolveAdvertisedAddress();
 
     await PostgresConnection.CheckReachableAsync(cluster.ConnectionString, TimeSpan.FromSeconds(10));
@@ -91,17 +95,18 @@ try
     await host.WaitForShutdownAsync();
     // Still under the guard's deadline: disposing the services can wait on the database too.
     host.Dispose();
-    return 0;
+    return shutdownGuard.ExitCode;
 }
-catch (StartupException ex)
+catch (ProgramException ex)
 {
+    // ConfigurationException: 2; InfrastructureException (PostgreSQL unreachable, ...): 3.
     Console.Error.WriteLine($"silo: {ex.Message}");
-    return 2;
+    return ex.ExitCode;
 }
 catch (Exception ex) when (ex is not OutOfMemoryException)
 {
-    // A failure while starting Orleans (port in use, schema catalog missing a key, ...):
+    // A failure while starting or running Orleans (port in use, schema catalog missing a key, ...):
     // one line for the user; the details are in the log above.
     Console.Error.WriteLine($"silo: failed: {ex.GetType().Name}: {ex.Message.Split('\n', 2)[0]}");
-    return 1;
+    return ExitCodes.RuntimeFailure;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ExactlyOnce.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,8 +20,8 @@ namespace ExactlyOnce.Silo;
 /// </remarks>
 public sealed class ShutdownGuard : IDisposable
 {
-    /// <summary>Exit code when the stop was cut short (timeout or second signal).</summary>
-    public const int TimedOutExitCode = 3;
+    /// <summary>Exit code when the stop was cut short (timeout or second signal): a runtime failure.</summary>
+    public const int TimedOutExitCode = ExitCodes.RuntimeFailure;
 
     private readonly TimeSpan _timeout;
     private readonly IHost _host;
@@ -30,6 +31,7 @@ public sealed class ShutdownGuard : IDisposable
     private ITimer? _deadline;
     private int _signalCount;
     private int _exiting;
+    private volatile bool _interrupted;
 
     public ShutdownGuard(IHost host, TimeSpan timeout)
     {
@@ -42,6 +44,12 @@ public sealed class ShutdownGuard : IDisposable
             _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
         }
     }
+
+    /// <summary>
+    /// The exit code of a stop that finished in time: <see cref="ExitCodes.Interrupted"/> when
+    /// SIGINT (Ctrl+C) started it, <see cref="ExitCodes.Ok"/> otherwise (SIGTERM, SIGQUIT, a stop request).
+    /// </summary>
+    public int ExitCode => _interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
 
     public void Dispose()
     {
@@ -61,6 +69,7 @@ public sealed class ShutdownGuard : IDisposable
         context.Cancel = true;
         if (Interlocked.Increment(ref _signalCount) == 1)
         {
+            _interrupted = context.Signal == PosixSignal.SIGINT;
             _lifetime.StopApplication();
             return;
         }

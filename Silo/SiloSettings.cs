@@ -7,6 +7,9 @@ namespace ExactlyOnce.Silo;
 /// <summary>Endpoints of one silo process. Section <c>Silo</c>.</summary>
 public sealed class SiloSettings
 {
+    /// <summary>The section <c>Silo</c> for <see cref="ConfigurationKeys"/>.</summary>
+    public static SettingsSection Section { get; } = new("Silo", typeof(SiloSettings));
+
     /// <summary>Silo-to-silo port (flag --silo-port). Default: 11111.</summary>
     public int SiloPort { get; set; } = 11111;
 
@@ -28,7 +31,7 @@ public sealed class SiloSettings
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Reads and validates the section; throws <see cref="StartupException"/> naming the bad field.</summary>
+    /// <summary>Reads and validates the section; throws <see cref="ConfigurationException"/> naming the bad field.</summary>
     public static SiloSettings From(IConfiguration configuration)
     {
         var settings = new SiloSettings();
@@ -38,24 +41,24 @@ public sealed class SiloSettings
         }
         catch (InvalidOperationException ex)
         {
-            throw new StartupException($"Silo: {ex.InnerException?.Message ?? ex.Message}", ex);
+            throw new ConfigurationException($"Silo: {ex.InnerException?.Message ?? ex.Message}", ex);
         }
 
         RequirePort(settings.SiloPort, nameof(SiloPort));
         RequirePort(settings.GatewayPort, nameof(GatewayPort));
         if (settings.SiloPort == settings.GatewayPort)
         {
-            throw new StartupException($"Silo:{nameof(SiloPort)} and Silo:{nameof(GatewayPort)} must differ (both {settings.SiloPort}).");
+            throw new ConfigurationException($"Silo:{nameof(SiloPort)} and Silo:{nameof(GatewayPort)} must differ (both {settings.SiloPort}).");
         }
 
         if (string.IsNullOrWhiteSpace(settings.AdvertisedAddress))
         {
-            throw new StartupException($"Silo:{nameof(AdvertisedAddress)} must not be empty.");
+            throw new ConfigurationException($"Silo:{nameof(AdvertisedAddress)} must not be empty.");
         }
 
         if (settings.ShutdownTimeout <= TimeSpan.Zero)
         {
-            throw new StartupException($"Silo:{nameof(ShutdownTimeout)} must be greater than zero, not {settings.ShutdownTimeout}.");
+            throw new ConfigurationException($"Silo:{nameof(ShutdownTimeout)} must be greater than zero, not {settings.ShutdownTimeout}.");
         }
 
         return settings;
@@ -73,11 +76,16 @@ public sealed class SiloSettings
         {
             return Dns.GetHostAddresses(AdvertisedAddress)
                 .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-                ?? throw new StartupException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' has no IPv4 address.");
+                ?? throw new ConfigurationException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' has no IPv4 address.");
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.TryAgain)
+        {
+            // The name server did not answer (a container whose DNS is not up yet): the environment, not the setting.
+            throw new InfrastructureException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' cannot be resolved now: {ex.Message}", ex);
         }
         catch (System.Net.Sockets.SocketException ex)
         {
-            throw new StartupException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' cannot be resolved: {ex.Message}", ex);
+            throw new ConfigurationException($"Silo:{nameof(AdvertisedAddress)} '{AdvertisedAddress}' cannot be resolved: {ex.Message}", ex);
         }
     }
 
@@ -85,7 +93,7 @@ public sealed class SiloSettings
     {
         if (port is < 1 or > 65535)
         {
-            throw new StartupException($"Silo:{field} must be a port between 1 and 65535, not {port}.");
+            throw new ConfigurationException($"Silo:{field} must be a port between 1 and 65535, not {port}.");
         }
     }
 }

@@ -60,11 +60,18 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var client = await session.ClientAsync(cancellationToken);
             var database = await session.DatabaseAsync(cancellationToken);
             var control = client.GetGrain<IFaultControlGrain>(0);
-            if (options.Faults.Count > 0)
+            // Armed now, off during the freeze (InjectChaosAsync): a healthy silo crashing while
+            // another is frozen leaves too few voters to declare the frozen one dead.
+            async Task SetFaultsAsync(bool on)
             {
-                await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Set(options.Faults), cancellationToken), "arming faults", cancellationToken);
-                session.Printer.Note($"faults on: {string.Join(" ", options.Faults)}");
+                if (options.Faults.Count > 0)
+                {
+                    await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await (on ? control.Set(options.Faults) : control.Clear()), cancellationToken), on ? "arming faults" : "clearing faults", cancellationToken);
+                    session.Printer.Note(on ? $"faults on: {string.Join(" ", options.Faults)}" : "faults off for the freeze");
+                }
             }
+
+            await SetFaultsAsync(on: true);
 
             using var stopMonitor = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var monitor = RestartCrashedSilosAsync(stopMonitor.Token);
@@ -91,7 +98,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             }
 
             var chaosClock = Stopwatch.StartNew();
-            var recoveries = await InjectChaosAsync(database, cancellationToken);
+            var recoveries = await InjectChaosAsync(database, SetFaultsAsync, cancellationToken);
             await load;
 
             if (options.Faults.Count > 0)
@@ -127,14 +134,24 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         }
     }
 
-    /// <summary>The kills (and the database restart halfway); returns, per kill, a task measuring its recovery.</summary>
-    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    /// <summary>
+    /// The kills (and the database restart halfway), with the freeze (--freeze) right after the
+    /// first kill (or alone, without kills); returns, per kill, a task measuring its recovery. The
+    /// first kill comes --kill-interval after the start, whatever the freeze takes, so it meets the
+    /// backlog (a freeze first left the cluster 30 to 90 s to drain it). The faults are off from
+    /// just before the freeze until the zombie phase is over (<paramref name="setFaults"/>), so no
+    /// crash fault takes down a healthy silo while another one is frozen.
+    /// </summary>
+    private async Task<List<Task<double?>>> InjectChaosAsync(NpgsqlDataSource database, Func<bool, Task> setFaults, CancellationToken cancellationToken)
     {
         var recoveries = new List<Task<double?>>();
         var restarts = new List<Task>();
-        if (options.Freeze is { } freeze)
+        var freezeAfterKill = options.Freeze is null ? -1 : Math.Min(1, options.Kills);
+        if (freezeAfterKill == 0)
         {
-            await FreezeOneAsync(database, freeze, cancellationToken);
+            await setFaults(false);
+            await FreezeOneAsync(database, options.Freeze!.Value, cancellationToken);
+            await setFaults(true);
         }
 
         for (var kill = 1; kill <= options.Kills; kill++)
@@ -162,31 +179,47 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             if (victims.Count < 2)
             {
                 session.Printer.Note($"kill {kill}: skipped, fewer than two silos up after 2 minutes");
-                continue;
             }
-
-            var victim = victims[_random.Next(victims.Count)];
-            var inFlight = await InFlightAsync(database, cancellationToken);
-            if (kill == 1)
+            else
             {
-                _rowsAtFirstKill = await TryCountAsync(database, "SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service", cancellationToken);
+                var (recovery, restart) = await KillOneAsync(kill, victims, database, cancellationToken);
+                recoveries.Add(recovery);
+                restarts.Add(restart);
             }
 
-            session.Printer.Note($"kill {kill}/{options.Kills}: kill -9 silo on port {victim.SiloPort} (pid {victim.ProcessId}), {inFlight.Count} message(s) in flight");
-            victim.KillHard();
-            _kills++;
-            recoveries.Add(MeasureRecoveryAsync(database, inFlight, cancellationToken));
-            // Started again in the background: the next kill comes --kill-interval after this one,
-            // however long the start takes on a busy machine.
-            restarts.Add(RestartKilledAsync(victim, cancellationToken));
             if (options.RestartDatabase && kill == Math.Max(1, options.Kills / 2))
             {
                 await RestartDatabaseAsync(cancellationToken);
+            }
+
+            if (kill == freezeAfterKill)
+            {
+                await setFaults(false);
+                await FreezeOneAsync(database, options.Freeze!.Value, cancellationToken);
+                await setFaults(true);
             }
         }
 
         await Task.WhenAll(restarts);
         return recoveries;
+    }
+
+    /// <summary>kill -9 of a random one of <paramref name="victims"/>; returns the task measuring its recovery and the one starting it again.</summary>
+    private async Task<(Task<double?> Recovery, Task Restart)> KillOneAsync(int kill, List<SiloProcess> victims, NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        var victim = victims[_random.Next(victims.Count)];
+        var inFlight = await InFlightAsync(database, cancellationToken);
+        if (kill == 1)
+        {
+            _rowsAtFirstKill = await TryCountAsync(database, "SELECT count(*) FROM OrleansStreamMessage WHERE ServiceId = @service", cancellationToken);
+        }
+
+        session.Printer.Note($"kill {kill}/{options.Kills}: kill -9 silo on port {victim.SiloPort} (pid {victim.ProcessId}), {inFlight.Count} message(s) in flight");
+        victim.KillHard();
+        _kills++;
+        // Started again in the background: the next kill comes --kill-interval after this one,
+        // however long the start takes on a busy machine.
+        return (MeasureRecoveryAsync(database, inFlight, cancellationToken), RestartKilledAsync(victim, cancellationToken));
     }
 
     /// <summary>A killed silo is started again on its ports after --restart-delay.</summary>
@@ -224,6 +257,14 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
     private async Task FreezeOneAsync(NpgsqlDataSource database, TimeSpan freeze, CancellationToken cancellationToken)
     {
         await Task.Delay(options.KillInterval, cancellationToken);
+        // Every silo up first (one killed just before is starting again): with one silo frozen, the
+        // others must be there to vote it dead.
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromMinutes(2) && !AllUp())
+        {
+            await Task.Delay(250, cancellationToken);
+        }
+
         var running = _silos.Where(s => s.IsRunning).ToList();
         var zombie = running[_random.Next(running.Count)];
         var pid = zombie.ProcessId;
@@ -245,6 +286,14 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         session.Printer.Note(_zombieExited.Value
             ? $"freeze: the zombie (pid {pid}) exited {watch.Elapsed.TotalSeconds:0.0} s after SIGCONT"
             : $"freeze: the zombie (pid {pid}) is still running 60 s after SIGCONT");
+    }
+
+    private bool AllUp()
+    {
+        lock (_restarting)
+        {
+            return _restarting.Count == 0 && _silos.All(s => s.IsRunning);
+        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ExactlyOnce.Client.Bench;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -81,7 +82,7 @@ public static class BenchCommand
             await using var session = started is null ? new ClientSession(parse.GetValue(CommandFactory.Json)) : ClientSession.ForOwnCluster(parse.GetValue(CommandFactory.Json), name);
             var report = await new BenchRunner(options, session).RunAsync(ct);
             session.Printer.Result(report, console => Print(console, report));
-            return report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;
+            return report.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ExactlyOnce.Client.Chaos;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -74,7 +75,7 @@ public static class ChaosCommand
             await using var session = ClientSession.ForOwnCluster(parse.GetValue(CommandFactory.Json), name);
             var report = await new ChaosRunner(options, session).RunAsync(ct);
             session.Printer.Result(report, console => Print(console, report));
-            return report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;
+            return report.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         return command;
     }

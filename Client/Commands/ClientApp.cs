@@ -3,18 +3,9 @@ using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
-/// <summary>The command tree of the client and its exit codes.</summary>
+/// <summary>The command tree of the client; its exit codes are <see cref="ExitCodes"/>, the silo's too.</summary>
 public static class ClientApp
 {
-    /// <summary>Success.</summary>
-    public const int ExitOk = 0;
-
-    /// <summary>A verification found lost, duplicated, ghost or inconsistent messages.</summary>
-    public const int ExitVerificationFailed = 1;
-
-    /// <summary>Bad usage, bad configuration, or no cluster reachable.</summary>
-    public const int ExitUsageOrConnection = 2;
-
     /// <summary>Parses and runs one command line.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -40,28 +31,29 @@ public static class ClientApp
             var errors = parse.Errors.Select(e => e.Message).ToList();
             var shown = errors.Where(e => e.StartsWith("Unrecognized", StringComparison.Ordinal)).DefaultIfEmpty(errors[0]);
             Console.Error.WriteLine($"client: {string.Join("; ", shown)} (see --help)");
-            return ExitUsageOrConnection;
+            return ExitCodes.UsageOrConfiguration;
         }
 
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is StartupException or UsageException)
+        catch (ProgramException ex)
         {
+            // Bad input or configuration (2); PostgreSQL or the cluster unreachable (3).
             Console.Error.WriteLine($"client: {ex.Message}");
-            return ExitUsageOrConnection;
+            return ex.ExitCode;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("client: cancelled");
-            return ExitUsageOrConnection;
+            Console.Error.WriteLine("client: interrupted");
+            return ExitCodes.Interrupted;
         }
         catch (Exception ex)
         {
             // Anything else (the cluster went away mid-command, say): one line, never a stack trace.
             Console.Error.WriteLine($"client: failed: {ex.GetType().Name}: {ex.Message.Split('\n', 2)[0]}");
-            return ExitUsageOrConnection;
+            return ExitCodes.RuntimeFailure;
         }
     }
 }

@@ -25,6 +25,7 @@ public sealed class ClientSession : IAsyncDisposable
         }
 
         Streams = StreamSettings.From(Configuration);
+        ConfigurationKeys.RequireKnown(Configuration, ClusterConnection.Sections);
         Printer = new Printer(json);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Serialization;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -70,7 +71,7 @@ public static class DeadLetterCommands
 
                 console.Write(invalid);
             });
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
 
         var id = new Argument<string?>("id") { Description = "Id from 'dead-letters list': a number for a stream dead letter, s<n> for a sequenced one.", Arity = ArgumentArity.ZeroOrOne };
@@ -93,7 +94,7 @@ public static class DeadLetterCommands
                 session.Printer.Result(
                     new { replayed = letter.Label, receiver = letter.Receiver, producerId = letter.ProducerId, sequence = letter.Sequence, messageId = letter.MessageId },
                     console => console.WriteLine($"dead letter {letter.Label} ({letter.ProducerId} #{letter.Sequence}) published again to {letter.Receiver}; it is applied once, however often it is replayed"));
-                return ClientApp.ExitOk;
+                return ExitCodes.Ok;
             }
 
             long? one = text is null ? null
@@ -131,7 +132,7 @@ public static class DeadLetterCommands
                     console.WriteLine("no stream dead letters");
                 }
             });
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
 
         deadLetters.Subcommands.Add(list);
@@ -197,7 +198,7 @@ public static class DeadLetterCommands
 
             session.Printer.Result(result, console => console.WriteLine(
                 $"{result.Receiver}: {result.ProducerId} #{result.Sequence} filled by {result.FilledBy}" + (result.MarkNow is { } mark ? $"; applied through #{mark} now" : "")));
-            return result.MarkNow is null ? ClientApp.ExitVerificationFailed : ClientApp.ExitOk;
+            return result.MarkNow is null ? ExitCodes.VerificationFailed : ExitCodes.Ok;
         });
         return discard;
     }

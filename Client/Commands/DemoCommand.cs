@@ -5,6 +5,7 @@ using ExactlyOnce.Faults;
 using ExactlyOnce.Grains.Messages;
 using Spectre.Console;
 using ExactlyOnce.Messaging;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -71,7 +72,7 @@ public static class DemoCommand
             session.Printer.Result(
                 new { fault = rule.ToString(), rows = rows.Select(r => new { r.Report.Mode, r.Report.Sent, r.Report.Unique, r.Report.OrderLines, r.Report.BillEntries, r.Report.Lost, r.Report.Duplicated, ghosts = r.Report.Ghost, r.Report.Inconsistent, consistent = r.Report.Ok, r.Report.Quiescent, run = r.Report.Run, lesson = r.Lesson }) },
                 console => Print(console, rule, rows));
-            return rows.Last().Report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;
+            return rows.Last().Report.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ExactlyOnce.Faults;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -35,7 +36,7 @@ public static class FaultsCommands
             var client = await session.ClientAsync(ct);
             var snapshot = await client.GetGrain<IFaultControlGrain>(0).Get();
             Print(session, snapshot, applied: true);
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
 
         faults.Subcommands.Add(set);
@@ -80,7 +81,7 @@ public static class FaultsCommands
     {
         var applied = await WaitAppliedAsync(client, version, ct);
         Print(session, await client.GetGrain<IFaultControlGrain>(0).Get(), applied);
-        return applied ? ClientApp.ExitOk : ClientApp.ExitUsageOrConnection;
+        return applied ? ExitCodes.Ok : ExitCodes.RuntimeFailure;
     }
 
     private static void Print(ClientSession session, FaultSettingsSnapshot snapshot, bool applied)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using ExactlyOnce.Client.Runs;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -65,7 +66,7 @@ public static class LoadCommand
                 console => console.WriteLine(
                     $"run {name}: sent {workload.SentCopies} message(s) ({workload.Messages.Count} unique, {workload.SentCopies - workload.Messages.Count} duplicate copies) " +
                     $"to {o} order(s) in {seconds:0.0} s, mode {Arguments.ModeName(workload.Mode)}; check it with: verify --run {name}"));
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -29,7 +29,7 @@ public static class ProbeCommands
             var evt = new ProbeEvent(Guid.NewGuid());
             await stream.OnNextAsync(evt);
             Console.WriteLine(evt.EventId);
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
         probe.Subcommands.Add(publish);
         return probe;
@@ -46,7 +46,7 @@ public static class ProbeCommands
             Console.WriteLine(parse.GetValue(CommandFactory.Json)
                 ? JsonSerializer.Serialize(new { count = reply.Count, silo = reply.SiloAddress, pid = reply.ProcessId })
                 : $"count={reply.Count} silo={reply.SiloAddress} pid={reply.ProcessId}");
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Client.Runs;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -39,7 +40,7 @@ public static class ResendCommand
             session.Printer.Result(
                 new { run = name, producerId = record.ProducerId, resent = messages.Count },
                 console => console.WriteLine($"re-sent {messages.Count} recorded message(s) of run {name} ({record.ProducerId}) with their ids and sequences"));
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -6,6 +6,7 @@ using ExactlyOnce.Messaging;
 using ExactlyOnce.Hosting.Producers;
 using ExactlyOnce.PostgreSql;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -53,7 +54,7 @@ public static class SendCommands
                 // The demo's weaker modes are not numbered: they show what happens without the protocol.
                 await ClientPublishing.PublishAsync(client, StreamNamespaces.Orders, message.OrderId, message);
                 Print(session, message, null, resent: false);
-                return ClientApp.ExitOk;
+                return ExitCodes.Ok;
             }
 
             var outbox = await session.OutboxAsync(ct);
@@ -62,7 +63,7 @@ public static class SendCommands
             await ClientPublishing.PublishAsync(client, record);
             await outbox.MarkPublishedAsync([record.Message.MessageId], ct);
             Print(session, record.Message, record, resent);
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
         return command;
     }

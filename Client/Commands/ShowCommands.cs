@@ -4,6 +4,7 @@ using ExactlyOnce.Grains.Billing;
 using ExactlyOnce.Messaging;
 using ExactlyOnce.Grains.Orders;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -25,6 +26,7 @@ public static class ShowCommands
                 new
                 {
                     orderId = view.OrderId,
+                    exists = view.Exists,
                     lines = view.Lines.Select(l => l.ToString()),
                     inboxSize = view.InboxSize,
                     pendingOutbox = view.PendingOutbox,
@@ -35,6 +37,12 @@ public static class ShowCommands
                 },
                 console =>
                 {
+                    if (!view.Exists)
+                    {
+                        console.MarkupLine($"order [bold]{Markup.Escape(view.OrderId)}[/] does not exist: it never received anything");
+                        return;
+                    }
+
                     console.MarkupLine($"order [bold]{Markup.Escape(view.OrderId)}[/]: {view.Lines.Count} line(s), {view.PendingOutbox.Count} pending outgoing");
                     WriteProtocol(console, protocol);
                     for (var i = 0; i < view.Lines.Count; i++)
@@ -42,7 +50,7 @@ public static class ShowCommands
                         console.WriteLine($"  {i + 1,3}. {view.Lines[i]}");
                     }
                 });
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
 
         var billId = new Argument<string>("id") { Description = "Order id." };
@@ -56,6 +64,7 @@ public static class ShowCommands
                 new
                 {
                     orderId = view.OrderId,
+                    exists = view.Exists,
                     items = view.Items.Select(i => new { messageId = i.MessageId, filling = i.Filling.ToString(), lineCount = i.LineCount, price = i.Price }),
                     total = view.Total,
                     inboxSize = view.InboxSize,
@@ -67,10 +76,16 @@ public static class ShowCommands
                 },
                 console =>
                 {
+                    if (!view.Exists)
+                    {
+                        console.MarkupLine($"bill of [bold]{Markup.Escape(view.OrderId)}[/] does not exist: it never received an event");
+                        return;
+                    }
+
                     console.Write(BillTable(view));
                     WriteProtocol(console, protocol);
                 });
-            return ClientApp.ExitOk;
+            return ExitCodes.Ok;
         });
 
         show.Subcommands.Add(order);

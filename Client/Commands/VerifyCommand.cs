@@ -2,6 +2,7 @@ using System.CommandLine;
 using ExactlyOnce.Client.Runs;
 using ExactlyOnce.Client.Verification;
 using Spectre.Console;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
 
@@ -26,7 +27,7 @@ public static class VerifyCommand
             var inspector = new ClusterInspector(await session.ClientAsync(ct), database, session.ServiceId);
             var report = await inspector.VerifyAsync(record, TimeSpan.FromSeconds(parse.GetValue(timeout)), session.Printer.Note, ct);
             session.Printer.Result(report, console => Print(console, report));
-            return report.Ok ? ClientApp.ExitOk : ClientApp.ExitVerificationFailed;
+            return report.Ok ? ExitCodes.Ok : ExitCodes.VerificationFailed;
         });
         return command;
     }

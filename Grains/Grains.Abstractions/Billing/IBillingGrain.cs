@@ -13,14 +13,18 @@ public interface IBillingGrain : IExactlyOnceReceiver, IGrainWithStringKey
     Task<BillView> GetBill();
 }
 
-/// <summary>Read model of a bill.</summary>
+/// <summary>
+/// Read model of a bill. <see cref="Exists"/> is false for a bill whose state was never stored: it
+/// never received an event.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("bill-view")]
 public sealed record BillView(
     [property: Id(0)] string OrderId,
     [property: Id(1)] IReadOnlyList<BillItem> Items,
     [property: Id(2)] decimal Total,
     [property: Id(3)] int InboxSize,
-    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox);
+    [property: Id(4)] IReadOnlyList<PendingMessage> PendingOutbox,
+    [property: Id(5)] bool Exists = true);
 
 /// <summary>
 /// One applied billing event. <see cref="SentAt"/> (the client's publish of the command) and

@@ -12,13 +12,17 @@ public interface IOrderGrain : IExactlyOnceReceiver, IGrainWithStringKey
     Task<OrderView> GetOrder();
 }
 
-/// <summary>Read model of an order.</summary>
+/// <summary>
+/// Read model of an order. <see cref="Exists"/> is false for an order whose state was never
+/// stored: it never received anything (an order id nobody sent to reads as an empty order).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("order-view")]
 public sealed record OrderView(
     [property: Id(0)] string OrderId,
     [property: Id(1)] IReadOnlyList<Filling> Lines,
     [property: Id(2)] int InboxSize,
-    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox);
+    [property: Id(3)] IReadOnlyList<PendingMessage> PendingOutbox,
+    [property: Id(4)] bool Exists = true);
 
 /// <summary>An outgoing message committed but not yet confirmed as sent.</summary>
 [GenerateSerializer, Immutable, Alias("pending-message")]

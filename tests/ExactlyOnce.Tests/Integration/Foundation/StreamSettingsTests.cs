@@ -23,7 +23,7 @@ public sealed class StreamSettingsTests
     [InlineData("00:01:01")]
     public void Should_reject_a_polling_period_out_of_bounds(string value)
     {
-        var ex = Assert.Throws<StartupException>(() => StreamSettings.From(Configuration(("Streams:PollingPeriod", value))));
+        var ex = Assert.Throws<ConfigurationException>(() => StreamSettings.From(Configuration(("Streams:PollingPeriod", value))));
         Assert.Equal("Streams:PollingPeriod must be between 10 ms and 1 minute.", ex.Message);
     }
 

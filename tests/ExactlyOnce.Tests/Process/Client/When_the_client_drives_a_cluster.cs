@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Tests.Client;
 
@@ -182,6 +183,44 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
+    public async Task Should_say_that_an_order_and_a_bill_that_never_received_anything_do_not_exist()
+    {
+        var order = (await OkAsync("show", "order", "never-sent-to", "--json")).Json;
+        var bill = (await OkAsync("show", "billing", "never-sent-to", "--json")).Json;
+        var human = await OkAsync("show", "order", "never-sent-to");
+        var humanBill = await OkAsync("show", "billing", "never-sent-to");
+
+        Assert.False(order.GetProperty("exists").GetBoolean());
+        Assert.Equal(0, order.GetProperty("lines").GetArrayLength());
+        Assert.False(bill.GetProperty("exists").GetBoolean());
+        Assert.Equal(0, bill.GetProperty("items").GetArrayLength());
+        Assert.Equal("order never-sent-to does not exist: it never received anything", human.Stdout.Trim());
+        Assert.Equal("bill of never-sent-to does not exist: it never received an event", humanBill.Stdout.Trim());
+
+        // The same order once it received a command, and its bill once the event arrived.
+        await OkAsync("send", "add-item", "--order", "never-sent-to", "--filling", "Meat");
+        var billed = await WaitJsonAsync(["show", "billing", "never-sent-to", "--json"], b => b.GetProperty("items").GetArrayLength() == 1, "the add billed");
+        Assert.True(billed.GetProperty("exists").GetBoolean());
+        Assert.True((await OkAsync("show", "order", "never-sent-to", "--json")).Json.GetProperty("exists").GetBoolean());
+        Assert.StartsWith("order never-sent-to: 1 line(s)", (await OkAsync("show", "order", "never-sent-to")).Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Should_refuse_an_unknown_key_in_its_environment_with_exit_2_publishing_nothing()
+    {
+        var before = await cluster.Db.ScalarAsync<long>("SELECT count(*) FROM exactlyonceclientmessage");
+
+        var result = await _client.RunAsync(
+            new Dictionary<string, string> { ["Streams__MaxAtempts"] = "50" }, "send", "add-item", "--order", "bad-key", "--filling", "Meat");
+
+        Assert.True(result.ExitCode == ExitCodes.UsageOrConfiguration, result.ToString());
+        Assert.Equal(
+            "client: unknown configuration key 'Streams:MaxAtempts'; known keys of Streams: QueueCount, ExpiryTimeout, VisibilityTimeout, PollingPeriod, MaxEventDeliveryTime, MaxAttempts, DeadLetterRetention, StartAgents.",
+            result.Stderr.Trim());
+        Assert.Equal(before, await cluster.Db.ScalarAsync<long>("SELECT count(*) FROM exactlyonceclientmessage"));
+    }
+
+    [Fact]
     public async Task Should_run_the_demo_and_show_loss_duplicates_and_neither()
     {
         var demo = await _client.RunAsync("demo", "--orders", "2", "--items", "10", "--fault", "after-commit=0.5:throw", "--json");
@@ -228,12 +267,13 @@ public sealed class When_the_client_drives_a_cluster(ClientCluster cluster) : IC
     }
 
     [Fact]
-    public async Task Should_say_no_cluster_is_reachable_with_exit_2()
+    public async Task Should_say_no_cluster_is_reachable_with_exit_3()
     {
+        // Nothing wrong with the command: the cluster is not there, a runtime failure (README, "Exit codes").
         await using var empty = await TestDatabase.CreateAsync("nocluster");
         var result = await new ClientProcess(empty.ConnectionString, "nobody-home").RunAsync("send", "add-item", "--order", "x", "--filling", "Meat");
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(ExitCodes.RuntimeFailure, result.ExitCode);
         Assert.Contains("no active silo of cluster 'nobody-home'", result.Stderr);
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(0, await empty.ScalarAsync<long>("SELECT count(*) FROM orleansstreammessage"));

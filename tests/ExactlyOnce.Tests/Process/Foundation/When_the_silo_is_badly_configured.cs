@@ -1,9 +1,13 @@
 using System.Diagnostics;
+using ExactlyOnce.Hosting;
 using Npgsql;
 
 namespace ExactlyOnce.Tests.Foundation;
 
-/// <summary>Each configuration mistake gives one line naming the problem and a non-zero exit, never a stack trace.</summary>
+/// <summary>
+/// Each configuration mistake gives one line naming the problem, never a stack trace, and exit 2; a
+/// database that cannot be reached or refuses the login, exit 3 (README, "Exit codes").
+/// </summary>
 [Trait("Category", "Integration")]
 [Trait("Kind", "Process")]
 public sealed class When_the_silo_is_badly_configured
@@ -15,7 +19,7 @@ public sealed class When_the_silo_is_badly_configured
     {
         var port = SiloProcess.FreePort();
         var (code, stderr) = await RunSiloAsync($"Host=127.0.0.1;Port={port};Database=orleans;Username=postgres;Password=x;Timeout=3");
-        AssertOneLineError(code, stderr, $"127.0.0.1:{port}");
+        AssertOneLineError(code, stderr, $"127.0.0.1:{port}", ExitCodes.RuntimeFailure);
     }
 
     [Fact]
@@ -23,7 +27,7 @@ public sealed class When_the_silo_is_badly_configured
     {
         var cs = new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Password = "definitely-wrong" };
         var (code, stderr) = await RunSiloAsync(cs.ConnectionString);
-        AssertOneLineError(code, stderr, $"user '{Server.Username}'");
+        AssertOneLineError(code, stderr, $"user '{Server.Username}'", ExitCodes.RuntimeFailure);
     }
 
     [Fact]
@@ -31,21 +35,21 @@ public sealed class When_the_silo_is_badly_configured
     {
         var cs = new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Database = "no_such_database_here" };
         var (code, stderr) = await RunSiloAsync(cs.ConnectionString);
-        AssertOneLineError(code, stderr, "no database 'no_such_database_here'");
+        AssertOneLineError(code, stderr, "no database 'no_such_database_here'", ExitCodes.RuntimeFailure);
     }
 
     [Fact]
     public async Task Should_say_the_connection_string_is_malformed()
     {
         var (code, stderr) = await RunSiloAsync("Host=127.0.0.1;Port=notanumber;;=oops");
-        AssertOneLineError(code, stderr, "ConnectionStrings:Orleans is malformed");
+        AssertOneLineError(code, stderr, "ConnectionStrings:Orleans is malformed", ExitCodes.UsageOrConfiguration);
     }
 
     [Fact]
     public async Task Should_reject_an_unknown_flag()
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, "--silo-prot", "1");
-        AssertOneLineError(code, stderr, "unknown argument '--silo-prot'");
+        AssertOneLineError(code, stderr, "unknown argument '--silo-prot'", ExitCodes.UsageOrConfiguration);
     }
 
     [Fact]
@@ -53,7 +57,7 @@ public sealed class When_the_silo_is_badly_configured
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,
             "--Streams:VisibilityTimeout", "00:00:05", "--Streams:MaxEventDeliveryTime", "00:00:05");
-        AssertOneLineError(code, stderr, "Streams:VisibilityTimeout must be at least twice");
+        AssertOneLineError(code, stderr, "Streams:VisibilityTimeout must be at least twice", ExitCodes.UsageOrConfiguration);
     }
 
     [Theory]
@@ -63,7 +67,7 @@ public sealed class When_the_silo_is_badly_configured
     public async Task Should_reject_a_recoverability_policy_that_cannot_work(string key, string value, string expected)
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, key, value);
-        AssertOneLineError(code, stderr, expected);
+        AssertOneLineError(code, stderr, expected, ExitCodes.UsageOrConfiguration);
     }
 
     [Fact]
@@ -71,12 +75,36 @@ public sealed class When_the_silo_is_badly_configured
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,
             "--Faults:0", "after-commit=0.5:crash", "--FaultInjection:Enabled", "true");
-        AssertOneLineError(code, stderr, "Faults:0 is a crash rule: it also needs FaultInjection:AllowCrash=true.");
+        AssertOneLineError(code, stderr, "Faults:0 is a crash rule: it also needs FaultInjection:AllowCrash=true.", ExitCodes.UsageOrConfiguration);
     }
 
-    private static void AssertOneLineError(int code, string stderr, string expected)
+    [Fact]
+    public async Task Should_reject_an_unknown_key_in_one_of_its_sections_naming_the_known_ones()
     {
-        Assert.NotEqual(0, code);
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, "--Streams:MaxAtempts", "50");
+        AssertOneLineError(code, stderr,
+            "unknown configuration key 'Streams:MaxAtempts'; known keys of Streams: QueueCount, ExpiryTimeout, VisibilityTimeout, PollingPeriod, MaxEventDeliveryTime, MaxAttempts, DeadLetterRetention, StartAgents.",
+            ExitCodes.UsageOrConfiguration);
+    }
+
+    [Fact]
+    public async Task Should_print_its_usage_on_help_and_exit_0()
+    {
+        var (code, stdout, stderr) = await RunSiloFullAsync(["--help"]);
+
+        Assert.True(code == ExitCodes.Ok, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Empty(stderr);
+        foreach (var expected in new[] { "migrate", "health", "--Section:Key value", "--silo-port", "--http-port", "--connection-string" })
+        {
+            Assert.Contains(expected, stdout);
+        }
+
+        Assert.DoesNotContain("silo started", stdout);
+    }
+
+    private static void AssertOneLineError(int code, string stderr, string expected, int expectedCode)
+    {
+        Assert.True(code == expectedCode, $"exit code {code}, expected {expectedCode}; stderr:\n{stderr}");
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{stderr}");
         Assert.StartsWith("silo: ", lines[0]);
@@ -86,6 +114,16 @@ public sealed class When_the_silo_is_badly_configured
 
     private static async Task<(int Code, string Stderr)> RunSiloAsync(string connectionString, params string[] extra)
     {
+        var (code, _, stderr) = await RunSiloFullAsync([
+            "--connection-string", connectionString,
+            "--silo-port", SiloProcess.FreePort().ToString(),
+            "--gateway-port", SiloProcess.FreePort().ToString(),
+            .. extra]);
+        return (code, stderr);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunSiloFullAsync(string[] args)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -93,13 +131,7 @@ public sealed class When_the_silo_is_badly_configured
             UseShellExecute = false,
         };
         info.ArgumentList.Add(RepoPaths.BuiltSiloDll());
-        info.ArgumentList.Add("--connection-string");
-        info.ArgumentList.Add(connectionString);
-        info.ArgumentList.Add("--silo-port");
-        info.ArgumentList.Add(SiloProcess.FreePort().ToString());
-        info.ArgumentList.Add("--gateway-port");
-        info.ArgumentList.Add(SiloProcess.FreePort().ToString());
-        foreach (var arg in extra)
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -118,7 +150,6 @@ public sealed class When_the_silo_is_badly_configured
             throw new TimeoutException($"silo did not exit; stdout:\n{await stdout}");
         }
 
-        await stdout;
-        return (process.ExitCode, await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -25,7 +25,7 @@ public sealed class SiloSettingsTests
     [InlineData("-00:00:05")]
     public void Should_reject_a_shutdown_timeout_that_is_not_positive(string value)
     {
-        var ex = Assert.Throws<StartupException>(() => SiloSettings.From(Configuration(("Silo:ShutdownTimeout", value))));
+        var ex = Assert.Throws<ConfigurationException>(() => SiloSettings.From(Configuration(("Silo:ShutdownTimeout", value))));
         Assert.Contains("Silo:ShutdownTimeout must be greater than zero", ex.Message);
     }
 
@@ -42,7 +42,7 @@ public sealed class SiloSettingsTests
     [Fact]
     public void Should_reject_an_unknown_state_format()
     {
-        var ex = Assert.Throws<StartupException>(() => ExactlyOnce.Silo.Storage.StorageSettings.From(Configuration(("Storage:StateFormat", "xml"))));
+        var ex = Assert.Throws<ConfigurationException>(() => ExactlyOnce.Silo.Storage.StorageSettings.From(Configuration(("Storage:StateFormat", "xml"))));
         Assert.Equal("Storage:StateFormat must be binary or json, not 'xml'.", ex.Message);
     }
 
@@ -50,7 +50,7 @@ public sealed class SiloSettingsTests
     public void Should_keep_the_send_audit_7_days_and_refuse_less_than_a_minute()
     {
         Assert.Equal(TimeSpan.FromDays(7), MessagingSettings.From(Configuration()).SentRetention);
-        var ex = Assert.Throws<StartupException>(() => MessagingSettings.From(Configuration(("Messaging:SentRetention", "00:00:30"))));
+        var ex = Assert.Throws<ConfigurationException>(() => MessagingSettings.From(Configuration(("Messaging:SentRetention", "00:00:30"))));
         Assert.Equal("Messaging:SentRetention must be at least 1 minute.", ex.Message);
     }
 
@@ -80,7 +80,7 @@ public sealed class SiloSettingsTests
         }
 
         var configuration = Configuration([.. values]);
-        var ex = Assert.Throws<StartupException>(() => FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration)));
+        var ex = Assert.Throws<ConfigurationException>(() => FaultInjectionSettings.From(configuration, MessagingSettings.From(configuration)));
         Assert.StartsWith(expected, ex.Message);
     }
 

@@ -16,6 +16,7 @@ public static class SiloCommandLine
         ["--cluster-id"] = "Cluster:ClusterId",
         ["--service-id"] = "Cluster:ServiceId",
         ["--connection-string"] = ClusterSettings.ConnectionStringKey,
+        ["--http-port"] = Http.HttpSettings.PortKey,
     };
 
     /// <summary>Reads the sources; throws <see cref="StartupException"/> for an unknown flag or a flag without a value.</summary>

@@ -1,6 +1,7 @@
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Schema;
 using ExactlyOnce.Silo;
+using ExactlyOnce.Silo.Http;
 using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Silo.Storage;
 using Microsoft.Extensions.Configuration;
@@ -13,7 +14,7 @@ using Orleans.Configuration;
 //   ExactlyOnce.Silo [--silo-port N] [--gateway-port N] [--advertised-address A] [--cluster-id ID]
 //                    [--service-id ID] [--connection-string CS] [--http-port N] [--Section:Key value ...]
 //   ExactlyOnce.Silo migrate [--connection-string CS]   apply the schema once and exit
-//   ExactlyOnce.Silo health [--gateway-port N]          exit 0 when this silo's gateway accepts connections
+//   ExactlyOnce.Silo health [--http-port N]             exit 0 when this silo's /health/ready is healthy, 1 if not, 3 if unreachable
 // Exit codes (Hosting/ExitCodes.cs): 0 ok, 1 health check failed, 2 usage or configuration,
 // 3 runtime or infrastructure failure, 130 interrupted (Ctrl+C).
 var invocation = SiloCommandLine.Parse(args, Console.Out, Console.Error);
@@ -30,7 +31,7 @@ try
     var configuration = SiloCommandLine.BuildConfiguration(options);
     if (verb == "health")
     {
-        return await SiloHealth.CheckGatewayAsync(SiloSettings.From(configuration).GatewayPort) ? 0 : 1;
+        return await SiloHealth.CheckReadyAsync(HttpSettings.From(configuration, SiloSettings.From(configuration)));
     }
 
     var cluster = ClusterSettings.From(configuration);
@@ -51,6 +52,8 @@ try
     var messaging = MessagingSettings.From(configuration);
     var storage = StorageSettings.From(configuration);
     var faultInjection = FaultInjectionSettings.From(configuration, messaging);
+    var http = HttpSettings.From(configuration, silo);
+    var telemetry = TelemetrySettings.From(configuration);
     SiloCommandLine.RequireKnownKeys(configuration);
     var advertised = silo.ResolveAdvertisedAddress();
 
@@ -74,6 +77,8 @@ try
         o.TimestampFormat = "HH:mm:ss.fff ";
     });
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = silo.ShutdownTimeout);
+    // Before UseOrleans: the HTTP endpoint starts before the silo and stops after it.
+    builder.Services.AddSiloHttpEndpoint(http, telemetry, cluster.ConnectionString);
     builder.UseOrleans(orleans =>
     {
         orleans.Configure<ClusterOptions>(o =>
@@ -91,7 +96,7 @@ try
     using var shutdownGuard = new ShutdownGuard(host, silo.ShutdownTimeout);
     await host.StartAsync();
     var faultsNote = !faultInjection.Enabled ? "" : faultInjection.AllowCrash ? " fault injection ON (crash allowed)" : " fault injection ON";
-    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}{faultsNote}");
+    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}{(http.Enabled ? $" http http://{advertised}:{http.Port}" : " http off")}{faultsNote}");
     await host.WaitForShutdownAsync();
     // Still under the guard's deadline: disposing the services can wait on the database too.
     host.Dispose();

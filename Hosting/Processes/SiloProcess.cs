@@ -12,9 +12,10 @@ namespace ExactlyOnce.Hosting.Processes;
 /// appended to a log file when one is given); it counts as started once it prints its
 /// "silo started:" line. Signals are real: <see cref="KillHard"/> is SIGKILL (no cleanup, no
 /// membership update), <see cref="Freeze"/> SIGSTOP, <see cref="Terminate"/> SIGTERM. It can be
-/// started again on the same ports after it died.
+/// started again on the same ports after it died. With <c>httpPort</c> it gets <c>--http-port</c>;
+/// without, the silo derives its HTTP port from its silo port (or the program has none).
 /// </summary>
-public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, IReadOnlyList<string> arguments, string? logPath = null) : IAsyncDisposable
+public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, IReadOnlyList<string> arguments, string? logPath = null, int? httpPort = null) : IAsyncDisposable
 {
     private const string StartedLine = "silo started:";
     private readonly StringBuilder _output = new();
@@ -29,6 +30,12 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
     public int SiloPort => siloPort;
 
     public int GatewayPort => gatewayPort;
+
+    /// <summary>The port given with --http-port, if any.</summary>
+    public int? HttpPort => httpPort;
+
+    /// <summary>http://127.0.0.1:port of the silo's HTTP endpoint; throws when no HTTP port was given.</summary>
+    public Uri HttpBase => new($"http://127.0.0.1:{httpPort ?? throw new InvalidOperationException("this silo process was started without --http-port")}");
 
     /// <summary>"127.0.0.1:port" as it appears in silo addresses.</summary>
     public string Endpoint => $"127.0.0.1:{siloPort}";
@@ -60,14 +67,15 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
     public static readonly IReadOnlyList<string> FaultInjectionOn = ["--FaultInjection:Enabled", "true", "--FaultInjection:AllowCrash", "true"];
 
     /// <summary>
-    /// Starts the silo built next to the running program on two free ports, with the connection
+    /// Starts the silo built next to the running program on free silo, gateway and HTTP ports, with the connection
     /// string, cluster id and service id given, then <paramref name="extraArgs"/>; does not wait
     /// for it (see <see cref="WaitStartedAsync"/>).
     /// </summary>
     public static SiloProcess Start(string connectionString, string clusterId, params IEnumerable<string> extraArgs)
     {
         var silo = new SiloProcess(RepoPaths.BuiltSiloDll(), FreePort(), FreePort(),
-            ["--connection-string", connectionString, "--cluster-id", clusterId, "--service-id", clusterId, .. extraArgs]);
+            ["--connection-string", connectionString, "--cluster-id", clusterId, "--service-id", clusterId, .. extraArgs],
+            httpPort: FreePort());
         silo.Launch();
         return silo;
     }
@@ -169,7 +177,7 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
         _started = started;
         var output = PipeTarget.ToDelegate(line => OnLine(line, started));
         _run = Cli.Wrap("dotnet")
-            .WithArguments([siloDll, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", .. Arguments])
+            .WithArguments([siloDll, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", .. HttpArguments, .. Arguments])
             .WithStandardOutputPipe(output)
             .WithStandardErrorPipe(output)
             .WithValidation(CommandResultValidation.None)
@@ -178,6 +186,8 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
             t => started.TrySetException(new InvalidOperationException($"it exited (code {(t.IsCompletedSuccessfully ? t.Result.ExitCode : -1)}) before it started")),
             TaskScheduler.Default);
     }
+
+    private IEnumerable<string> HttpArguments => httpPort is { } port ? ["--http-port", $"{port}"] : [];
 
     private void OnLine(string line, TaskCompletionSource started)
     {
@@ -197,13 +207,13 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
         }
     }
 
-    /// <summary>Waits (15 s at most) until both ports can be bound: a silo killed a moment ago may still hold them.</summary>
+    /// <summary>Waits (15 s at most) until its ports can be bound: a silo killed a moment ago may still hold them.</summary>
     private async Task WaitForFreePortsAsync(CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
-            var busy = new[] { siloPort, gatewayPort }.Where(p => !CanBind(p)).ToList();
+            var busy = new[] { siloPort, gatewayPort, httpPort ?? 0 }.Where(p => p != 0 && !CanBind(p)).ToList();
             if (busy.Count == 0)
             {
                 return;

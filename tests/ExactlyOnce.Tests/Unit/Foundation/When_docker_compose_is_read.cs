@@ -44,6 +44,23 @@ public sealed class When_docker_compose_is_read
         Assert.NotEmpty(test.ToString());
     }
 
+    [Theory]
+    [InlineData("silo1", "30000:30000", "8080:8080")]
+    [InlineData("silo2", "30001:30000", "8081:8080")]
+    public void Should_publish_only_each_silos_gateway_and_http_endpoint(string silo, string gateway, string http)
+    {
+        Assert.Equal([gateway, http], Sequence(Service(silo), "ports"));
+        Assert.Equal(["CMD", "dotnet", "ExactlyOnce.Silo.dll", "health"], Sequence((YamlMappingNode)Service(silo)["healthcheck"], "test"));
+    }
+
+    [Fact]
+    public void Should_run_the_silo_on_the_aspnet_runtime_it_serves_http_with()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(RepoRoot, "Silo", "Dockerfile"));
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/aspnet:10.0", dockerfile);
+        Assert.Contains("CMD [\"dotnet\", \"ExactlyOnce.Silo.dll\", \"health\"]", dockerfile);
+    }
+
     [Fact]
     public void Should_make_each_silo_advertise_its_own_service_name()
     {

@@ -242,7 +242,8 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
         }
     }
 
-    private async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true when it has (or never ran).</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
         if (_run is null)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Hosting.Processes;
 
@@ -58,6 +59,20 @@ public static class SilosCommand
             var silos = Enumerable.Range(0, n)
                 .Select(i => new SiloProcess(dll, firstSilo + i, firstGateway + i, args, Path.Combine(folder, $"silo{i + 1}.log")))
                 .ToList();
+            // SIGTERM and Ctrl+C go on to every silo at once, from the signal handler itself: the
+            // command line ends a cancelled command after two seconds, and the silos must have
+            // their SIGTERM by then (they finish stopping on their own).
+            var stopped = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Forward(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                silos.ForEach(s => s.Terminate());
+                // As the silo itself: SIGTERM is a normal stop (0), Ctrl+C an interruption (130).
+                stopped.TrySetResult(context.Signal == PosixSignal.SIGINT ? ExitCodes.Interrupted : ExitCodes.Ok);
+            }
+
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
             try
             {
                 await Task.WhenAll(silos.Select(s => s.StartAsync(TimeSpan.FromSeconds(90), ct)));
@@ -67,19 +82,17 @@ public static class SilosCommand
                 }
 
                 Console.WriteLine(AllStarted);
-                await Task.Delay(Timeout.Infinite, ct);
-                return ExitCodes.Ok;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return ExitCodes.Interrupted;
+                return await stopped.Task.WaitAsync(ct);
             }
             finally
             {
-                // SIGTERM first: each silo stops gracefully on its own, also if this process is ended
-                // before they are done (the command line gives a cancelled command two seconds).
-                silos.ForEach(s => s.Terminate());
-                await Task.WhenAll(silos.Select(s => s.TerminateAsync(TimeSpan.FromSeconds(30))));
+                if (!stopped.Task.IsCompleted)
+                {
+                    silos.ForEach(s => s.Terminate()); // a silo that failed to start, say: the others stop too
+                }
+
+                // A second SIGTERM would cut a silo's graceful stop short: wait only.
+                await Task.WhenAll(silos.Select(s => s.WaitForExitAsync(TimeSpan.FromSeconds(30))));
                 foreach (var silo in silos)
                 {
                     await silo.DisposeAsync();

@@ -15,4 +15,11 @@ public static class ExactlyOnceNames
     /// write sizes). Add it to an OpenTelemetry meter provider with <c>AddMeter(ExactlyOnceNames.Meter)</c>.
     /// </summary>
     public const string Meter = "ExactlyOnce";
+
+    /// <summary>
+    /// The activity source of the library's spans: <c>send &lt;namespace&gt;</c> (a client send,
+    /// kind producer) and <c>&lt;component&gt; process</c> (a delivery, kind consumer), each the
+    /// child of the span that sent or committed the message. Add it with <c>AddSource(ExactlyOnceNames.ActivitySource)</c>.
+    /// </summary>
+    public const string ActivitySource = "ExactlyOnce";
 }

@@ -42,7 +42,7 @@ public sealed class CountingPublisher : IMessagePublisher
 {
     public long Published { get; private set; }
 
-    public Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
+    public Task PublishAsync(string streamNamespace, string streamKey, IMessage message, string? traceParent, DateTime? sentUtc)
     {
         Published++;
         return Task.CompletedTask;

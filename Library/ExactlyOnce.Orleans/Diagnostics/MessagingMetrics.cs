@@ -21,6 +21,7 @@ internal sealed class MessagingMetrics
     private readonly UpDownCounter<long> _heldDepth;
     private readonly UpDownCounter<long> _blockedProducers;
     private readonly Histogram<long> _stateWriteSize;
+    private readonly Histogram<double> _latency;
     private readonly ConcurrentDictionary<object, Func<DateTime?>> _outboxes = new();
     private readonly TimeProvider _clock;
 
@@ -53,6 +54,9 @@ internal sealed class MessagingMetrics
             "Producers (per receiver and input) whose next message has not been applied while later ones wait.");
         _stateWriteSize = Meter.CreateHistogram<long>("exactlyonce.state.write.size", "By",
             "Size of each component state written to storage.");
+        _latency = Meter.CreateHistogram("exactlyonce.message.latency", "s",
+            "From the commit (or client send) of a message to its application by the receiving component, for messages applied on arrival.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         Meter.CreateObservableGauge("exactlyonce.outbox.oldest_age", ObserveOldestOutbox, "s",
             "Age of the oldest outbox of this silo that has not been emptied since it filled.");
     }
@@ -72,6 +76,9 @@ internal sealed class MessagingMetrics
     public void DeadLettered(string component) => _deadLettered.Add(1, new KeyValuePair<string, object?>("component", component));
 
     public void Discarded(string component) => _discarded.Add(1, new KeyValuePair<string, object?>("component", component));
+
+    public void Latency(string component, TimeSpan latency) =>
+        _latency.Record(Math.Max(0, latency.TotalSeconds), new KeyValuePair<string, object?>("component", component));
 
     public void StateWritten(string stateType, long bytes) => _stateWriteSize.Record(bytes, new KeyValuePair<string, object?>("state", stateType));
 

@@ -56,7 +56,14 @@ public sealed record OutboxEntry(
     [property: Id(1)] Guid CausedBy,
     [property: Id(2)] string StreamNamespace,
     [property: Id(3)] string StreamKey,
-    [property: Id(4)] IMessage Payload);
+    [property: Id(4)] IMessage Payload)
+{
+    /// <summary>The W3C <c>traceparent</c> of the span that committed it, sent along so the receiver's span is its child; null when there was none.</summary>
+    [Id(5)] public string? TraceParent { get; init; }
+
+    /// <summary>When it was committed (the receiver measures the latency from it); null in entries stored before this was kept.</summary>
+    [Id(6)] public DateTime? CommittedUtc { get; init; }
+}
 
 /// <summary>How far one producer's messages to this component have been applied.</summary>
 [GenerateSerializer, Alias("producer-progress")]

@@ -338,7 +338,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         Faults.At(FaultPoints.AfterCommit, _component, message.MessageId);
         foreach (var entry in outgoing.Entries)
         {
-            await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+            await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload, MessagingTracing.CurrentTraceParent(), Now);
         }
 
         Faults.At(FaultPoints.AfterDispatch, _component, message.MessageId);
@@ -439,7 +439,12 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         var state = _store.State;
         state.Data = newData;
-        state.Outbox.AddRange(entries);
+        if (entries.Count > 0)
+        {
+            var traceParent = MessagingTracing.CurrentTraceParent();
+            var now = Now;
+            state.Outbox.AddRange(entries.Select(e => e with { TraceParent = traceParent, CommittedUtc = now }));
+        }
     }
 
     /// <summary>
@@ -537,7 +542,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
             for (; sent < outbox.Count; sent++)
             {
                 var entry = outbox[sent];
-                await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload);
+                await _ports.Publisher.PublishAsync(entry.StreamNamespace, entry.StreamKey, entry.Payload, entry.TraceParent, entry.CommittedUtc);
                 MessagingLog.Dispatched(_logger, _component, entry.MessageId, entry.CausedBy);
             }
         }

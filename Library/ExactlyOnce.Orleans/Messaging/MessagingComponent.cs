@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ExactlyOnce.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -23,6 +25,8 @@ internal sealed class MessagingComponent<TData, TMessage>
     private readonly IStreamProvider _streams;
     private readonly IGrainStorageSerializer _sizes;
     private readonly InputChannels _inputs;
+    private readonly MessagingMetrics _metrics;
+    private readonly TimeProvider _clock;
 
     /// <summary>Connects the grain and its persistent state to the core; create it in OnActivateAsync, then call <see cref="ActivateAsync"/>.</summary>
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
@@ -35,6 +39,8 @@ internal sealed class MessagingComponent<TData, TMessage>
         _sizes = services.StorageSerializer;
         _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
         _inputs = InputsOf(grain.GetType(), logic);
+        _metrics = services.Metrics;
+        _clock = services.Clock;
         Processor = new MessageProcessor<TData>(
             new ComponentIdentity(logic.Component, _key, logic.OutputStreams, _inputs),
             new PersistentStateStore<ComponentState<TData>>(state),
@@ -132,7 +138,23 @@ internal sealed class MessagingComponent<TData, TMessage>
             return;
         }
 
-        await GuardAsync(message.MessageId, () => Processor.ProcessAsync(message, input));
+        var (parent, sentUtc) = MessagingTracing.FromRequestContext();
+        using var span = MessagingTracing.Source.StartActivity($"{_logic.Component} process", ActivityKind.Consumer, parent);
+        span?.SetTag("messaging.system", "orleans");
+        span?.SetTag("messaging.destination.name", input);
+        span?.SetTag("messaging.message.id", message.MessageId.ToString());
+        span?.SetTag("exactlyonce.component", _logic.Component);
+        span?.SetTag("exactlyonce.producer", message.ProducerId);
+        span?.SetTag("exactlyonce.sequence", message.Sequence);
+        await GuardAsync(message.MessageId, async () =>
+        {
+            var outcome = await Processor.ProcessAsync(message, input);
+            span?.SetTag("exactlyonce.outcome", outcome.ToString());
+            if (outcome == ProcessOutcome.Applied && sentUtc is { } sent)
+            {
+                _metrics.Latency(_logic.Component, _clock.GetUtcNow().UtcDateTime - sent);
+            }
+        });
     }
 
     /// <summary>

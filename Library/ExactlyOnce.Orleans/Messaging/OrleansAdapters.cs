@@ -1,3 +1,4 @@
+using ExactlyOnce.Diagnostics;
 using Orleans.Runtime;
 using Orleans.Streams;
 
@@ -18,9 +19,10 @@ internal sealed class PersistentStateStore<TState>(IPersistentState<TState> stat
 /// <summary>Publishes to the durable stream provider and records each published copy.</summary>
 internal sealed class StreamPublisher(IStreamProvider streams, ISentMessageLog sentLog, string component) : IMessagePublisher
 {
-    public async Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
+    public async Task PublishAsync(string streamNamespace, string streamKey, IMessage message, string? traceParent, DateTime? sentUtc)
     {
-        await streams.GetStream<IMessage>(StreamId.Create(streamNamespace, streamKey)).OnNextAsync(message);
+        var stream = streams.GetStream<IMessage>(StreamId.Create(streamNamespace, streamKey));
+        await MessagingTracing.WithContextAsync(traceParent, sentUtc, () => stream.OnNextAsync(message));
         await sentLog.RecordAsync(component, streamNamespace, streamKey, message);
     }
 }

@@ -14,7 +14,8 @@ internal interface IStateStore<TState>
 /// <summary>Publishes to a durable stream; completes only once the stream accepted the message.</summary>
 internal interface IMessagePublisher
 {
-    Task PublishAsync(string streamNamespace, string streamKey, IMessage message);
+    /// <summary>Publishes the message with its trace context and send time (both optional) travelling with it.</summary>
+    Task PublishAsync(string streamNamespace, string streamKey, IMessage message, string? traceParent, DateTime? sentUtc);
 }
 
 /// <summary>Decides at each named point whether to inject a fault (throw or crash).</summary>

@@ -1,3 +1,4 @@
+using ExactlyOnce.PostgreSql;
 using ExactlyOnce.Hosting;
 using ExactlyOnce.Silo;
 using Microsoft.Extensions.Configuration;
@@ -66,6 +67,7 @@ public static class OrleansTestCluster
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
             clientBuilder.UseExactlyOnceCluster(configuration[ConnectionKey]!, FastStreams, TimeSpan.FromSeconds(2));
+            clientBuilder.AddExactlyOnceProducers(o => o.ConnectionString = configuration[ConnectionKey]!);
         }
     }
 }

@@ -67,7 +67,7 @@ public sealed class FakePublisher : IMessagePublisher
 
     public bool FailNext { get; set; }
 
-    public Task PublishAsync(string streamNamespace, string streamKey, IMessage message)
+    public Task PublishAsync(string streamNamespace, string streamKey, IMessage message, string? traceParent, DateTime? sentUtc)
     {
         if (FailNext)
         {

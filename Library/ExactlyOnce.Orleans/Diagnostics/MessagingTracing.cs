@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ExactlyOnce.Diagnostics;
+
+/// <summary>
+/// Traces (activity source <see cref="ExactlyOnceNames.ActivitySource"/>): a span per processed
+/// delivery, whose parent is the span that committed (or sent) the message. The parent's trace
+/// context and the send time travel with the message in the stream event's request context, which
+/// Orleans' ADO.NET streams store with the event; an outbox entry keeps both, so a re-send after a
+/// crash continues the trace it belongs to.
+/// </summary>
+internal static class MessagingTracing
+{
+    /// <summary>Request-context key of the W3C <c>traceparent</c> of the span that sent the message.</summary>
+    public const string TraceParentKey = "exactlyonce.traceparent";
+
+    /// <summary>Request-context key of the time the message was committed or sent (UTC ticks, as text).</summary>
+    public const string SentAtKey = "exactlyonce.sent";
+
+    public static readonly ActivitySource Source = new(ExactlyOnceNames.ActivitySource);
+
+    /// <summary>The current span's <c>traceparent</c>, to store with an outgoing message; null when none.</summary>
+    public static string? CurrentTraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    /// <summary>Runs <paramref name="publish"/> with the message's trace context and send time in the request context.</summary>
+    public static async Task WithContextAsync(string? traceParent, DateTime? sentUtc, Func<Task> publish)
+    {
+        var previousParent = RequestContext.Get(TraceParentKey);
+        var previousSent = RequestContext.Get(SentAtKey);
+        Set(TraceParentKey, traceParent);
+        Set(SentAtKey, sentUtc?.Ticks.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            await publish();
+        }
+        finally
+        {
+            Set(TraceParentKey, previousParent);
+            Set(SentAtKey, previousSent);
+        }
+    }
+
+    /// <summary>The trace context and send time a delivery arrived with (none when the sender had none).</summary>
+    public static (ActivityContext Parent, DateTime? SentUtc) FromRequestContext()
+    {
+        var parent = RequestContext.Get(TraceParentKey) is string traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context)
+            ? context
+            : default;
+        var sent = RequestContext.Get(SentAtKey) is string ticks && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            && value is > 0 && value <= DateTime.MaxValue.Ticks
+            ? new DateTime(value, DateTimeKind.Utc)
+            : (DateTime?)null;
+        return (parent, sent);
+    }
+
+    private static void Set(string key, object? value)
+    {
+        if (value is null)
+        {
+            RequestContext.Remove(key);
+        }
+        else
+        {
+            RequestContext.Set(key, value);
+        }
+    }
+}

@@ -110,6 +110,13 @@ public static class ExactlyOncePostgreSqlExtensions
             provider.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
         });
         WrapQueueAdapterFactory(silo.Services, options.Name, options.VisibilityTimeout);
+        silo.Services.AddMetrics();
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddHostedService(sp => new StreamBacklogGauge(
+            connectionString, options.Name,
+            () => sp.GetRequiredKeyedService<IQueueAdapterFactory>(options.Name).GetStreamQueueMapper().GetAllQueues().Select(q => q.ToString()),
+            sp.GetRequiredService<IOptions<ClusterOptions>>(), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StreamBacklogGauge>>()));
         return silo;
     }
 

@@ -71,11 +71,22 @@ try
         Configuration = (ConfigurationManager)configuration,
     });
     builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-    builder.Logging.AddSimpleConsole(o =>
+    if (silo.JsonLogLines)
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    });
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.UseUtcTimestamp = true;
+        });
+    }
+    else
+    {
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+    }
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = silo.ShutdownTimeout);
     // Before UseOrleans: the HTTP endpoint starts before the silo and stops after it.
     builder.Services.AddSiloHttpEndpoint(http, telemetry, cluster.ConnectionString);

@@ -32,6 +32,7 @@ public static partial class SiloCommandLine
         new("--cluster-id", "Cluster:ClusterId", "id", "Silos and clients with the same id form a cluster. Default: exactly-once."),
         new("--service-id", "Cluster:ServiceId", "id", "Keys grain state, reminders and stream queues. Default: pierogi-shop."),
         new("--connection-string", ClusterSettings.ConnectionStringKey, "npgsql", "PostgreSQL connection string (environment: ConnectionStrings__Orleans)."),
+        new("--log-format", "Silo:LogFormat", "simple|json", "Console log lines as text (simple) or one JSON object each (json). Default: simple."),
         new("--http-port", Http.HttpSettings.PortKey, "port", "Port of the silo's HTTP endpoint (health, metrics, operator page); 0 turns it off. Default: 8080 + (silo port - 11111)."),
     ];
 

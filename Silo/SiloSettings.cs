@@ -31,6 +31,23 @@ public sealed class SiloSettings
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How the console log lines are written (flag --log-format): <c>simple</c>, one line of text
+    /// each (the default), or <c>json</c>, one JSON object per line (ASP.NET Core's JSON console
+    /// formatter: Timestamp, EventId, LogLevel, Category, Message, Exception, State), for a log
+    /// collector. The "silo started:" line and the one-line errors of the program stay plain text.
+    /// </summary>
+    public string LogFormat { get; set; } = SimpleLogs;
+
+    /// <summary><see cref="LogFormat"/>: one line of text per log line.</summary>
+    public const string SimpleLogs = "simple";
+
+    /// <summary><see cref="LogFormat"/>: one JSON object per log line.</summary>
+    public const string JsonLogs = "json";
+
+    /// <summary>Whether <see cref="LogFormat"/> asks for JSON.</summary>
+    public bool JsonLogLines => string.Equals(LogFormat, JsonLogs, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Reads and validates the section; throws <see cref="ConfigurationException"/> naming the bad field.</summary>
     public static SiloSettings From(IConfiguration configuration)
     {
@@ -59,6 +76,11 @@ public sealed class SiloSettings
         if (settings.ShutdownTimeout <= TimeSpan.Zero)
         {
             throw new ConfigurationException($"Silo:{nameof(ShutdownTimeout)} must be greater than zero, not {settings.ShutdownTimeout}.");
+        }
+
+        if (!string.Equals(settings.LogFormat, SimpleLogs, StringComparison.OrdinalIgnoreCase) && !settings.JsonLogLines)
+        {
+            throw new ConfigurationException($"Silo:{nameof(LogFormat)} must be {SimpleLogs} or {JsonLogs}, not '{settings.LogFormat}'.");
         }
 
         return settings;

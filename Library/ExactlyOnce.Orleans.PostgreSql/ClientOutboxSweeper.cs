@@ -13,7 +13,7 @@ namespace ExactlyOnce.PostgreSql;
 /// permanent gap. Every silo sweeps; SKIP LOCKED keeps two silos off the same rows, and a copy
 /// published twice is a duplicate its receiver recognises by sequence.
 /// </summary>
-internal sealed partial class ClientOutboxSweeper(
+internal sealed class ClientOutboxSweeper(
     ClientOutbox outbox,
     IClusterClient client,
     IOptions<MessagingOptions> messaging,
@@ -39,13 +39,13 @@ internal sealed partial class ClientOutboxSweeper(
                         ClientPublishing.PublishAsync(client, messaging.Value.StreamProvider, record), stoppingToken);
                     if (published > 0)
                     {
-                        Swept(logger, published, age);
+                        PostgreSqlLog.Swept(logger, published, age);
                     }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     // The rows stay unconfirmed; the next tick tries again.
-                    SweepFailed(logger, ex);
+                    PostgreSqlLog.SweepFailed(logger, ex);
                 }
             }
         }
@@ -54,12 +54,6 @@ internal sealed partial class ClientOutboxSweeper(
             // The silo is stopping.
         }
     }
-
-    [LoggerMessage(1100, LogLevel.Information, "published {Count} client message(s) recorded but unconfirmed for more than {Age}")]
-    private static partial void Swept(ILogger logger, int count, TimeSpan age);
-
-    [LoggerMessage(1101, LogLevel.Warning, "sweeping unconfirmed client messages failed; retrying on the next tick")]
-    private static partial void SweepFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>Publishing a recorded client message: first sends, re-sends and the sweeper alike.</summary>

@@ -82,7 +82,7 @@ internal sealed class ConfirmRetryingQueueAdapterFactory(IQueueAdapterFactory in
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !_stopping.IsCancellationRequested)
             {
-                ConfirmLog.Retrying(owner._logger, messages.Count, queueId.ToString(), 1, ex.Message);
+                PostgreSqlLog.ConfirmRetrying(owner._logger, messages.Count, queueId.ToString(), 1, ex);
                 lock (_retries)
                 {
                     _retries.RemoveAll(t => t.IsCompleted);
@@ -105,16 +105,16 @@ internal sealed class ConfirmRetryingQueueAdapterFactory(IQueueAdapterFactory in
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        ConfirmLog.Retrying(owner._logger, messages.Count, queueId.ToString(), attempts, ex.Message);
+                        PostgreSqlLog.ConfirmRetrying(owner._logger, messages.Count, queueId.ToString(), attempts, ex);
                         throw;
                     }
                 }, _stopping.Token);
-                ConfirmLog.Confirmed(owner._logger, messages.Count, queueId.ToString(), attempts);
+                PostgreSqlLog.Confirmed(owner._logger, messages.Count, queueId.ToString(), attempts);
             }
             catch (TimeoutRejectedException)
             {
                 // The rows' lease runs out and they are delivered again (deduplicated downstream).
-                ConfirmLog.GaveUp(owner._logger, messages.Count, queueId.ToString(), attempts);
+                PostgreSqlLog.ConfirmGaveUp(owner._logger, messages.Count, queueId.ToString(), attempts);
             }
             catch (OperationCanceledException)
             {
@@ -135,16 +135,4 @@ internal sealed class ConfirmRetryingQueueAdapterFactory(IQueueAdapterFactory in
             await inner.Shutdown(timeout);
         }
     }
-}
-
-internal static partial class ConfirmLog
-{
-    [LoggerMessage(3101, LogLevel.Warning, "confirming {Count} message(s) of queue {QueueId} failed ({Error}); attempt {Attempt}, trying again")]
-    public static partial void Retrying(ILogger logger, int count, string queueId, int attempt, string error);
-
-    [LoggerMessage(3102, LogLevel.Information, "confirmed {Count} message(s) of queue {QueueId} at attempt {Attempts}")]
-    public static partial void Confirmed(ILogger logger, int count, string queueId, int attempts);
-
-    [LoggerMessage(3103, LogLevel.Error, "gave up confirming {Count} message(s) of queue {QueueId} after {Attempts} attempts; their lease will run out and they will be delivered again")]
-    public static partial void GaveUp(ILogger logger, int count, string queueId, int attempts);
 }

@@ -70,7 +70,7 @@ public sealed class SchemaMigrator(string connectionString, IEnumerable<SchemaSc
 
                 await transaction.CommitAsync(cancellationToken);
                 applied.Add(script.Name);
-                _logger.LogInformation("Schema script {Script} applied", script.Name);
+                PostgreSqlLog.SchemaScriptApplied(_logger, script.Name);
             }
         }
         finally

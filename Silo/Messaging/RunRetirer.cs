@@ -26,7 +26,7 @@ public delegate IExactlyOnceReceiver? ReceiverLookup(IGrainFactory grains, strin
 /// receiver applied everything that run ever recorded for it. Named producers (grains, <c>cli</c>)
 /// are never retired: their number is the number of names.
 /// </summary>
-public sealed partial class RunRetirer(
+public sealed class RunRetirer(
     RunRetirementStore store,
     IGrainFactory grains,
     ReceiverLookup receivers,
@@ -37,7 +37,7 @@ public sealed partial class RunRetirer(
     protected override Task TickAsync(CancellationToken stoppingToken) => RetireOnceAsync(stoppingToken);
 
     /// <summary>The watermark did not move; the next tick starts again from it.</summary>
-    protected override void TickFailed(Exception exception) => RetireFailed(logger, exception);
+    protected override void TickFailed(Exception exception) => SiloLog.RetireFailed(logger, exception);
 
     /// <summary>One pass of the rule; returns the watermark after it.</summary>
     public async Task<long> RetireOnceAsync(CancellationToken cancellationToken)
@@ -76,7 +76,7 @@ public sealed partial class RunRetirer(
         }
 
         await store.AdvanceAsync(next, cancellationToken);
-        Retired(logger, watermark, next, toTell.Count);
+        SiloLog.Retired(logger, watermark, next, toTell.Count);
         return next;
     }
 
@@ -93,10 +93,4 @@ public sealed partial class RunRetirer(
 
         return true;
     }
-
-    [LoggerMessage(1110, LogLevel.Information, "retired runs: watermark {From} -> {To}, {Receivers} receiver(s) told")]
-    private static partial void Retired(ILogger logger, long from, long to, int receivers);
-
-    [LoggerMessage(1111, LogLevel.Warning, "retiring finished runs failed; retrying on the next tick")]
-    private static partial void RetireFailed(ILogger logger, Exception exception);
 }

@@ -7,7 +7,7 @@ namespace ExactlyOnce.Silo.Messaging;
 /// Keeps the send audit bounded: once a minute each silo deletes the audit rows older than
 /// <see cref="MessagingSettings.SentRetention"/>, at most 10 batches of 5,000 per pass.
 /// </summary>
-public sealed partial class SentMessagePurger(
+public sealed class SentMessagePurger(
     PostgresSentMessageLog log,
     MessagingSettings settings,
     IHostApplicationLifetime lifetime,
@@ -30,15 +30,9 @@ public sealed partial class SentMessagePurger(
 
         if (purged > 0)
         {
-            Purged(logger, purged, settings.SentRetention);
+            SiloLog.Purged(logger, purged, settings.SentRetention);
         }
     }
 
-    protected override void TickFailed(Exception exception) => PurgeFailed(logger, exception);
-
-    [LoggerMessage(1110, LogLevel.Information, "purged {Count} send audit row(s) older than {Retention}")]
-    private static partial void Purged(ILogger logger, int count, TimeSpan retention);
-
-    [LoggerMessage(1111, LogLevel.Warning, "purging the send audit failed; retrying on the next pass")]
-    private static partial void PurgeFailed(ILogger logger, Exception exception);
+    protected override void TickFailed(Exception exception) => SiloLog.PurgeFailed(logger, exception);
 }

@@ -38,7 +38,7 @@ public sealed class FaultInjector : IFaultInjector
     {
         _rules = rules ?? _configured;
         AppliedVersion = version;
-        _logger.LogInformation("Fault rules version {Version} applied: {Rules}", version, _rules.Count == 0 ? "none" : string.Join(" ", _rules));
+        FaultLog.RulesApplied(_logger, version, _rules.Count == 0 ? "none" : string.Join(" ", _rules));
     }
 
     /// <inheritdoc/>

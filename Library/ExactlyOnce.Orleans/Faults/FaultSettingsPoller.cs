@@ -30,7 +30,7 @@ internal sealed class FaultSettingsPoller(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Transient (silo joining, control grain moving after a crash): try again next second.
-                logger.LogDebug(ex, "Could not read the cluster-wide fault rules");
+                FaultLog.PollFailed(logger, ex);
             }
 
             try

@@ -77,6 +77,7 @@ internal sealed partial class MessageProcessor<TData>
         {
             // Recorded before the commit that skips it (the record is idempotent), so a crash in
             // between only records it again.
+            MessagingLog.Rejected(_logger, _component, message.MessageId, reason);
             await _handler.RejectAsync(message, InputOf(message), reason);
         }
 

@@ -182,6 +182,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     {
         if (Validate(message) is { } reason)
         {
+            MessagingLog.Rejected(_logger, _component, message.MessageId, reason);
             await _handler.RejectAsync(message, InputOf(message), reason);
             return ProcessOutcome.Rejected;
         }
@@ -216,7 +217,9 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
             catch (Exception ex) when (!IsBroken && !RecoverabilityPolicy.IsFatal(ex) && _writes == writesBefore)
             {
                 var decision = _policy.Decide(new MessageFailure(ex, ++failures, Now - first, false));
-                MessagingLog.AttemptFailed(_logger, _component, message.MessageId, "-", 0, failures, decision.Action, decision.Kind, decision.Delay, ex);
+                // A transient failure goes back to the stream: Orleans logs the exception on its way up.
+                var goesUp = decision.Action == RetryAction.RetryLater && decision.Kind == FailureKind.Transient;
+                MessagingLog.AttemptFailed(_logger, _component, message.MessageId, "-", 0, failures, decision.Action, decision.Kind, decision.Delay, goesUp ? null : ex);
                 switch (decision.Action)
                 {
                     case RetryAction.RetryNow:
@@ -313,7 +316,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         catch (Exception ex) when (ex is not StateWriteFailedException)
         {
             // The point of this mode: acknowledge whatever happens. What was not sent is lost.
-            MessagingLog.Lost(_logger, _component, message.MessageId, ex.Message);
+            MessagingLog.Lost(_logger, _component, message.MessageId, ex);
             return ProcessOutcome.Lost;
         }
     }

@@ -122,7 +122,7 @@ internal sealed class MessagingComponent<TData, TMessage>
         catch (Exception ex)
         {
             // Deliberately swallowed: the entries stay in storage and are re-sent and deduplicated later.
-            _logger.LogWarning(ex, "{Component} {Key}: could not persist the outbox clear on deactivation", _logic.Component, _key);
+            MessagingLog.DeactivationClearFailed(_logger, _logic.Component, _key, ex);
         }
     }
 
@@ -134,7 +134,9 @@ internal sealed class MessagingComponent<TData, TMessage>
     {
         if (item is not IMessage message)
         {
-            await _handler.RejectAsync(item, input, null, $"unknown message type {item?.GetType().FullName ?? "null"} on stream {input}");
+            var reason = $"unknown message type {item?.GetType().FullName ?? "null"} on stream {input}";
+            MessagingLog.Rejected(_logger, _logic.Component, null, reason);
+            await _handler.RejectAsync(item, input, null, reason);
             return;
         }
 
@@ -198,7 +200,9 @@ internal sealed class MessagingComponent<TData, TMessage>
         }
         catch (Exception ex) when (ex is not StateWriteFailedException)
         {
-            MessagingLog.Failed(_logger, _logic.Component, messageId, ex.Message);
+            // Orleans logs what leaves here with its stack trace (the pulling agent, the reminder,
+            // the timer, the activation) or the caller does: the exception is not logged twice.
+            MessagingLog.Failed(_logger, _logic.Component, messageId, ex);
             throw;
         }
         finally

@@ -53,6 +53,13 @@ public sealed class When_the_silo_is_badly_configured
     }
 
     [Fact]
+    public async Task Should_reject_a_log_format_it_does_not_know()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, "--log-format", "xml");
+        AssertOneLineError(code, stderr, "Silo:LogFormat must be simple or json, not 'xml'.", ExitCodes.UsageOrConfiguration);
+    }
+
+    [Fact]
     public async Task Should_reject_a_visibility_timeout_too_close_to_the_delivery_time()
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,

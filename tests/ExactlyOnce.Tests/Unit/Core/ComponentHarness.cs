@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Grains.Messages;
 using ExactlyOnce.Messaging;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ExactlyOnce.Tests.Core;
@@ -12,6 +13,7 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
     private readonly IComponentLogic<TData, TMessage> _logic;
     private readonly MessagingOptions _options;
     private readonly string _key;
+    private readonly ILogger _logger;
 
     public ComponentHarness(
         IComponentLogic<TData, TMessage> logic,
@@ -20,11 +22,13 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
         TimeProvider clock,
         MessagingOptions? options = null,
         string key = "o1",
-        FakeIncarnations? incarnations = null)
+        FakeIncarnations? incarnations = null,
+        ILogger? logger = null)
     {
         _logic = logic;
         _options = options ?? new MessagingOptions();
         _key = key;
+        _logger = logger ?? NullLogger.Instance;
         Publisher = publisher;
         Faults = faults;
         Clock = clock;
@@ -128,5 +132,5 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
             Store,
             new LogicHandler<TData, TMessage>(_logic, _key, DeadLetters),
             _logic.Clone,
-            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, RetryTimer, Clock, _options, NullLogger.Instance, Metrics));
+            new ProcessorPorts(Publisher, Faults, Reminder, Incarnations, Parking, RetryTimer, Clock, _options, _logger, Metrics));
 }

@@ -52,7 +52,7 @@ public sealed class ConfigurationKeysTests
     [InlineData("Streams:QueueCount:Min", "unknown configuration key 'Streams:QueueCount:Min': Streams:QueueCount takes a single value.")]
     [InlineData("FaultInjection:AllowCrashes", "unknown configuration key 'FaultInjection:AllowCrashes'; known keys of FaultInjection: Enabled, AllowCrash.")]
     [InlineData("Storage:Format", "unknown configuration key 'Storage:Format'; known keys of Storage: StateFormat.")]
-    [InlineData("Silo:Port", "unknown configuration key 'Silo:Port'; known keys of Silo: SiloPort, GatewayPort, AdvertisedAddress, ApplySchema, ShutdownTimeout.")]
+    [InlineData("Silo:Port", "unknown configuration key 'Silo:Port'; known keys of Silo: SiloPort, GatewayPort, AdvertisedAddress, ApplySchema, ShutdownTimeout, LogFormat.")]
     [InlineData("FailureDetection:ProbeTimeOut:x", "unknown configuration key 'FailureDetection:ProbeTimeOut:x': FailureDetection:ProbeTimeOut takes a single value.")]
     public void Should_follow_nested_settings_lists_and_single_values(string key, string expected)
     {

@@ -30,6 +30,27 @@ public sealed class SiloSettingsTests
     }
 
     [Theory]
+    [InlineData(null, false)]
+    [InlineData("simple", false)]
+    [InlineData("json", true)]
+    [InlineData("JSON", true)]
+    public void Should_write_text_log_lines_unless_json_is_asked_for(string? value, bool json)
+    {
+        var configuration = value is null ? Configuration() : Configuration(("Silo:LogFormat", value));
+        Assert.Equal(json, SiloSettings.From(configuration).JsonLogLines);
+    }
+
+    [Theory]
+    [InlineData("xml")]
+    [InlineData("")]
+    [InlineData("1")]
+    public void Should_reject_a_log_format_it_does_not_know(string value)
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => SiloSettings.From(Configuration(("Silo:LogFormat", value))));
+        Assert.Equal($"Silo:LogFormat must be simple or json, not '{value}'.", ex.Message);
+    }
+
+    [Theory]
     [InlineData(null, ExactlyOnce.PostgreSql.StateFormat.Binary)]
     [InlineData("binary", ExactlyOnce.PostgreSql.StateFormat.Binary)]
     [InlineData("JSON", ExactlyOnce.PostgreSql.StateFormat.Json)]

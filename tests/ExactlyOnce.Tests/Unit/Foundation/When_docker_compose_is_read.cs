@@ -61,6 +61,22 @@ public sealed class When_docker_compose_is_read
         Assert.Contains("CMD [\"dotnet\", \"ExactlyOnce.Silo.dll\", \"health\"]", dockerfile);
     }
 
+    [Theory]
+    [InlineData("Silo")]
+    [InlineData("Client")]
+    public void Should_run_the_program_as_a_user_that_is_not_root(string program)
+    {
+        // The last USER of the final stage is the user the container runs as (root when there is none).
+        var lines = File.ReadAllLines(Path.Combine(RepoRoot, program, "Dockerfile")).Select(l => l.Trim()).ToList();
+        var finalStage = lines.FindLastIndex(l => l.StartsWith("FROM ", StringComparison.OrdinalIgnoreCase));
+        var user = lines.Skip(finalStage).LastOrDefault(l => l.StartsWith("USER ", StringComparison.OrdinalIgnoreCase))?[5..].Trim();
+        Assert.True(user is not null, $"{program}/Dockerfile: no USER in the final stage, so its container runs as root");
+        var name = user.Split(':')[0];
+        // $APP_UID is set by the .NET images to the uid of their 'app' user, 1654.
+        Assert.True(name is "app" or "$APP_UID" or "${APP_UID}" || (int.TryParse(name, out var uid) && uid > 0),
+            $"{program}/Dockerfile: USER {user} is root or unknown");
+    }
+
     [Fact]
     public void Should_make_each_silo_advertise_its_own_service_name()
     {

@@ -22,4 +22,7 @@ internal static partial class PostgreSqlLog
 
     [LoggerMessage(2022, LogLevel.Error, "gave up confirming {Count} message(s) of queue {QueueId} after {Attempts} attempts; their lease will run out and they will be delivered again")]
     public static partial void ConfirmGaveUp(ILogger logger, int count, string queueId, int attempts);
+
+    [LoggerMessage(2030, LogLevel.Debug, "counting the stream backlog failed; the last count stays: {Reason}")]
+    public static partial void BacklogCountFailed(ILogger logger, string reason);
 }

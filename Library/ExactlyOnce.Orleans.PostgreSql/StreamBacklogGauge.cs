@@ -13,7 +13,7 @@ namespace ExactlyOnce.PostgreSql;
 /// PostgreSQL at most every <see cref="RefreshPeriod"/>, in the background: a scrape never waits on
 /// the database and sees the last count taken (none before the first).
 /// </summary>
-internal sealed partial class StreamBacklogGauge(
+internal sealed class StreamBacklogGauge(
     string connectionString, string providerName, Func<IEnumerable<string>> allQueues, IOptions<ClusterOptions> cluster, IMeterFactory meters, TimeProvider clock, ILogger<StreamBacklogGauge> logger)
     : IHostedService, IAsyncDisposable
 {
@@ -67,14 +67,11 @@ internal sealed partial class StreamBacklogGauge(
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             // The last count stays; the next scrape asks again.
-            CountFailed(logger, ex.Message);
+            PostgreSqlLog.BacklogCountFailed(logger, ex.Message);
         }
         finally
         {
             Volatile.Write(ref _refreshing, 0);
         }
     }
-
-    [LoggerMessage(1110, LogLevel.Debug, "counting the stream backlog failed: {Reason}")]
-    private static partial void CountFailed(ILogger logger, string reason);
 }

@@ -15,7 +15,7 @@ using OpenTelemetry.Metrics;
 namespace ExactlyOnce.Silo.Http;
 
 /// <summary>
-/// The silo's HTTP endpoint: <c>/</c>, <c>/health/live</c>, <c>/health/ready</c> and, with the
+/// The silo's HTTP endpoint: <c>/</c> (the operator page, <see cref="OperatorPage"/>), <c>/health/live</c>, <c>/health/ready</c> and, with the
 /// Prometheus exporter, <c>/metrics</c> (docs/operations.md, "Endpoints").
 /// </summary>
 /// <remarks>
@@ -56,8 +56,8 @@ internal sealed class SiloHttpEndpoint(HttpSettings settings, IServiceProvider s
             .Add(Ready(StreamAgentsCheck.Name, _ => silo.GetRequiredService<StreamAgentsCheck>()));
 
         var app = builder.Build();
-        app.MapGet("/", () => Results.Text(
-            "ExactlyOnce silo: /health/live, /health/ready, /metrics\n", "text/plain"));
+        // The operator page (/, /api/pipeline, /api/pipeline/local); its footer names the other paths.
+        OperatorPage.Map(app, silo);
         app.MapHealthChecks("/health/live", Options(LiveTag));
         app.MapHealthChecks("/health/ready", Options(ReadyTag));
         if (silo.GetService<MeterProvider>() is { } meters)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Orleans.Hosting;
 using Orleans.Runtime;
 
 namespace ExactlyOnce.Silo.Http;
@@ -27,6 +28,13 @@ public static class SiloHttpExtensions
         services.AddSingleton<StreamProviderProbe>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StreamProviderProbe>());
         services.AddSingleton<StreamAgentsCheck>();
+        // The operator page's figures: this silo's meter, read from its first message on, and
+        // answered per silo by a grain service (OperatorPage).
+        services.AddSingleton<PipelineMeterReader>();
+        services.AddHostedService<PipelineMeterReaderStarter>();
+        services.AddGrainService<PipelineSnapshotService>();
+        services.AddSingleton<PipelineSnapshotClient>();
+        services.AddSingleton(new OperatorPageDatabase(connectionString));
 
         if (http.Enabled || telemetry.OtlpEndpoint is not null)
         {

@@ -29,41 +29,20 @@ public sealed class ClientProcess(string connectionString, string clusterId)
     /// <summary>Runs the client with extra environment variables (e.g. a crash point).</summary>
     public async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var variables = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["ConnectionStrings__Orleans"] = connectionString,
+            ["Cluster__ClusterId"] = clusterId,
+            ["Cluster__ServiceId"] = clusterId,
+            ["NO_COLOR"] = "1",
+            ["COLUMNS"] = "200",
         };
-        info.ArgumentList.Add(RepoPaths.BuiltProgram("Client", "ExactlyOnce.Client.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["ConnectionStrings__Orleans"] = connectionString;
-        info.Environment["Cluster__ClusterId"] = clusterId;
-        info.Environment["Cluster__ServiceId"] = clusterId;
-        info.Environment["NO_COLOR"] = "1";
-        info.Environment["COLUMNS"] = "200";
         foreach (var (name, value) in environment)
         {
-            info.Environment[name] = value;
+            variables[name] = value;
         }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"client {string.Join(' ', args)} did not exit:\n{await stdout}");
-        }
-
-        return new Result(process.ExitCode, await stdout, await stderr);
+        
+        var run = await ProgramRun.RunAsync("dotnet", [RepoPaths.BuiltProgram("Client", "ExactlyOnce.Client.dll"), .. args], Timeout, variables);
+        return new Result(run.ExitCode, run.Stdout, run.Stderr);
     }
 }

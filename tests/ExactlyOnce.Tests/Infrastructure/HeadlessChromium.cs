@@ -49,32 +49,10 @@ public static partial class HeadlessChromium
         try
         {
             // Root (CI) needs --no-sandbox; a profile of its own per run, so parallel runs do not share a lock.
-            var info = new ProcessStartInfo(Executable()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in (string[])["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile.FullName}", .. args])
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"chromium did not exit within 60 s: {await stderr}");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"chromium exited {process.ExitCode}: {await stderr}");
-            }
-
-            return (await stdout, await stderr);
+            var run = await ProgramRun.RunAsync(Executable(),
+                ["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions", $"--user-data-dir={profile.FullName}", .. args],
+                TimeSpan.FromSeconds(60));
+            return run.ExitCode == 0 ? (run.Stdout, run.Stderr) : throw new InvalidOperationException($"chromium exited {run.ExitCode}: {run.Stderr}");
         }
         finally
         {

@@ -137,27 +137,8 @@ public sealed class When_a_silo_logs
     /// <summary>Runs a silo that is expected to exit on its own; returns its exit code and its stdout and stderr together.</summary>
     private static async Task<(int Code, string Output)> RunSiloAsync(string connectionString)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { RepoPaths.BuiltSiloDll(), "--connection-string", connectionString,
-            "--silo-port", $"{SiloProcess.FreePort()}", "--gateway-port", $"{SiloProcess.FreePort()}", "--http-port", "0" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"silo did not exit; stdout:\n{await stdout}");
-        }
-
-        return (process.ExitCode, $"{await stdout}\n{await stderr}");
+        var run = await ProgramRun.SiloAsync("--connection-string", connectionString,
+            "--silo-port", $"{SiloProcess.FreePort()}", "--gateway-port", $"{SiloProcess.FreePort()}", "--http-port", "0");
+        return (run.ExitCode, $"{run.Stdout}\n{run.Stderr}");
     }
 }

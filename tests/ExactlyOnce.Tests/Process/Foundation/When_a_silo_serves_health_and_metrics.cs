@@ -209,28 +209,8 @@ public sealed class When_a_silo_serves_health_and_metrics(ITestOutputHelper outp
     /// <summary>Runs <c>dotnet ExactlyOnce.Silo.dll args</c> to its end (60 s at most).</summary>
     private static async Task<(int Code, string Stdout, string Stderr)> RunSiloAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(RepoPaths.BuiltSiloDll());
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the silo did not exit; stdout:\n{await stdout}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var run = await ProgramRun.SiloAsync(args);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 
     /// <summary>A health report as the endpoint writes it; <see cref="Raw"/> is the body as received.</summary>

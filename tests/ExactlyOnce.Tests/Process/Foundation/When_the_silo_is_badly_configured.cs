@@ -131,32 +131,7 @@ public sealed class When_the_silo_is_badly_configured
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunSiloFullAsync(string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(RepoPaths.BuiltSiloDll());
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"silo did not exit; stdout:\n{await stdout}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var run = await ProgramRun.SiloAsync(args);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 }

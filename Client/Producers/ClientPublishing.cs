@@ -20,9 +20,7 @@ public static class ClientPublishing
 
     /// <summary>Publishes a message to a stream of the durable provider.</summary>
     public static Task PublishAsync(IClusterClient client, string streamNamespace, string streamKey, IMessage message) =>
-        client.GetStreamProvider(OrleansNames.StreamProvider)
-            .GetStream<object>(StreamId.Create(streamNamespace, streamKey))
-            .OnNextAsync(message);
+        client.PublishMessageAsync(OrleansNames.StreamProvider, streamNamespace, streamKey, message);
 
     /// <summary>The crash point between recording and publishing, when armed (a real SIGKILL of this process).</summary>
     public static void CrashIfArmed(string point)

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Messaging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -59,16 +57,6 @@ internal sealed class ClientOutboxSweeper(
 /// <summary>Publishing a recorded client message: first sends, re-sends and the sweeper alike.</summary>
 internal static class ClientPublishing
 {
-    /// <summary>Publishes in a producer span of its own (a child of the caller's span, if any), whose context travels with the message.</summary>
-    public static async Task PublishAsync(IClusterClient client, string streamProvider, ClientRecord record)
-    {
-        var stream = client.GetStreamProvider(streamProvider).GetStream<object>(Orleans.Runtime.StreamId.Create(record.StreamNamespace, record.StreamKey));
-        using var span = MessagingTracing.Source.StartActivity($"send {record.StreamNamespace}", ActivityKind.Producer);
-        span?.SetTag("messaging.system", "orleans");
-        span?.SetTag("messaging.destination.name", record.StreamNamespace);
-        span?.SetTag("messaging.message.id", record.Message.MessageId.ToString());
-        span?.SetTag("exactlyonce.producer", record.ProducerId);
-        span?.SetTag("exactlyonce.sequence", record.Sequence);
-        await MessagingTracing.WithContextAsync(MessagingTracing.CurrentTraceParent(), DateTime.UtcNow, () => stream.OnNextAsync(record.Message));
-    }
+    public static Task PublishAsync(IClusterClient client, string streamProvider, ClientRecord record) =>
+        client.PublishMessageAsync(streamProvider, record.StreamNamespace, record.StreamKey, record.Message);
 }

@@ -11,6 +11,13 @@ cd "$repo_root"
 # Synchronous commit stays on (scripts/pg.sh): the chaos tests crash PostgreSQL and count on every
 # commit it acknowledged.
 export PG_FSYNC="${PG_FSYNC:-off}"
+# The operator page's test drives Debian's headless Chromium: installed when absent, as pg.sh does PostgreSQL.
+if ! command -v chromium >/dev/null; then
+  echo "test.sh: installing Debian's chromium for the operator page's test..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null \
+    || echo "test.sh: apt-get install chromium failed; the operator page's test will fail and say so" >&2
+fi
 connection="$(scripts/pg.sh start)" || { echo "test.sh: PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
 export ConnectionStrings__Orleans="$connection"
 

@@ -22,7 +22,7 @@ internal sealed class MessagingMetrics
     private readonly UpDownCounter<long> _blockedProducers;
     private readonly Histogram<long> _stateWriteSize;
     private readonly Histogram<double> _latency;
-    private readonly ConcurrentDictionary<object, Func<DateTime?>> _outboxes = new();
+    private readonly ConcurrentDictionary<Depths, DateTime> _outboxesSince = new();
     private readonly TimeProvider _clock;
 
     /// <summary>The instruments on the silo's meter <see cref="ExactlyOnceNames.Meter"/>.</summary>
@@ -89,7 +89,6 @@ internal sealed class MessagingMetrics
         private long _outbox;
         private long _held;
         private long _blocked;
-        private DateTime? _outboxSince;
 
         /// <summary>Reports the state's current depths (after a write, or a dispatch that emptied the outbox).</summary>
         public void Report(long outbox, long held, long blocked)
@@ -99,13 +98,12 @@ internal sealed class MessagingMetrics
             Change(metrics._blockedProducers, ref _blocked, blocked);
             if (outbox == 0)
             {
-                _outboxSince = null;
-                metrics._outboxes.TryRemove(this, out _);
+                metrics._outboxesSince.TryRemove(this, out _);
             }
-            else if (_outboxSince is null)
+            else
             {
-                _outboxSince = metrics._clock.GetUtcNow().UtcDateTime;
-                metrics._outboxes[this] = () => _outboxSince;
+                // Since it filled: an outbox that stays non-empty keeps its first time.
+                metrics._outboxesSince.TryAdd(this, metrics._clock.GetUtcNow().UtcDateTime);
             }
         }
 
@@ -125,7 +123,7 @@ internal sealed class MessagingMetrics
     private IEnumerable<Measurement<double>> ObserveOldestOutbox()
     {
         var now = _clock.GetUtcNow().UtcDateTime;
-        var oldest = _outboxes.Values.Select(since => since()).Where(s => s is not null).Select(s => s!.Value).DefaultIfEmpty(now).Min();
+        var oldest = _outboxesSince.Values.DefaultIfEmpty(now).Min();
         return [new Measurement<double>((now - oldest).TotalSeconds)];
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ExactlyOnce.Messaging;
 
 namespace ExactlyOnce.Diagnostics;
 
@@ -19,6 +20,21 @@ internal static class MessagingTracing
     public const string SentAtKey = "exactlyonce.sent";
 
     public static readonly ActivitySource Source = new(ExactlyOnceNames.ActivitySource);
+
+    /// <summary>
+    /// Starts a span for <paramref name="message"/> on stream namespace <paramref name="streamNamespace"/>
+    /// (a client send, or a delivery), with the tags every such span carries; null when nothing listens.
+    /// </summary>
+    public static Activity? StartSpan(string name, ActivityKind kind, ActivityContext parent, string streamNamespace, IMessage message)
+    {
+        var span = Source.StartActivity(name, kind, parent);
+        span?.SetTag("messaging.system", "orleans");
+        span?.SetTag("messaging.destination.name", streamNamespace);
+        span?.SetTag("messaging.message.id", message.MessageId.ToString());
+        span?.SetTag("exactlyonce.producer", message.ProducerId);
+        span?.SetTag("exactlyonce.sequence", message.Sequence);
+        return span;
+    }
 
     /// <summary>The current span's <c>traceparent</c>, to store with an outgoing message; null when none.</summary>
     public static string? CurrentTraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;

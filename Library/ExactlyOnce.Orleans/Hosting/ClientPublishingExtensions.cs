@@ -19,12 +19,7 @@ public static class ClientPublishingExtensions
     public static async Task PublishMessageAsync(this IClusterClient client, string streamProvider, string streamNamespace, string streamKey, IMessage message)
     {
         var stream = client.GetStreamProvider(streamProvider).GetStream<object>(StreamId.Create(streamNamespace, streamKey));
-        using var span = MessagingTracing.Source.StartActivity($"send {streamNamespace}", ActivityKind.Producer);
-        span?.SetTag("messaging.system", "orleans");
-        span?.SetTag("messaging.destination.name", streamNamespace);
-        span?.SetTag("messaging.message.id", message.MessageId.ToString());
-        span?.SetTag("exactlyonce.producer", message.ProducerId);
-        span?.SetTag("exactlyonce.sequence", message.Sequence);
+        using var span = MessagingTracing.StartSpan($"send {streamNamespace}", ActivityKind.Producer, default, streamNamespace, message);
         await MessagingTracing.WithContextAsync(MessagingTracing.CurrentTraceParent(), DateTime.UtcNow, () => stream.OnNextAsync(message));
     }
 }

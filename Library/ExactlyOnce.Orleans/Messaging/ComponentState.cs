@@ -77,6 +77,9 @@ public sealed class ProducerProgress
 
     /// <summary>The highest sequence parked in the parking table (held outside the state because the buffer was full); 0 when none.</summary>
     [Id(2)] public long ParkedHigh { get; set; }
+
+    /// <summary>Messages of this producer wait for an earlier one: held in the state, or parked above the mark.</summary>
+    internal bool HasWaiting => Held.Count > 0 || ParkedHigh > Mark;
 }
 
 /// <summary>

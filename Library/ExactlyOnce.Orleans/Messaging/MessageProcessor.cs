@@ -515,7 +515,7 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
         foreach (var progress in state.Producers.Values)
         {
             held += progress.Held.Count;
-            blocked += progress.Held.Count > 0 || progress.ParkedHigh > progress.Mark ? 1 : 0;
+            blocked += progress.HasWaiting ? 1 : 0;
         }
 
         _depths.Report(state.Outbox.Count, held, blocked);

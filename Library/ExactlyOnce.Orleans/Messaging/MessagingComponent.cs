@@ -78,7 +78,7 @@ internal sealed class MessagingComponent<TData, TMessage>
         var state = Processor.State;
         return new PendingWork(
             state.Outbox.Count,
-            [.. state.Producers.Where(p => p.Value.Held.Count > 0 || p.Value.ParkedHigh > p.Value.Mark).Select(p => ViewOf(p.Key, p.Value))]);
+            [.. state.Producers.Where(p => p.Value.HasWaiting).Select(p => ViewOf(p.Key, p.Value))]);
     }
 
     private static ProducerView ViewOf(string producerId, ProducerProgress progress) =>
@@ -141,13 +141,8 @@ internal sealed class MessagingComponent<TData, TMessage>
         }
 
         var (parent, sentUtc) = MessagingTracing.FromRequestContext();
-        using var span = MessagingTracing.Source.StartActivity($"{_logic.Component} process", ActivityKind.Consumer, parent);
-        span?.SetTag("messaging.system", "orleans");
-        span?.SetTag("messaging.destination.name", input);
-        span?.SetTag("messaging.message.id", message.MessageId.ToString());
+        using var span = MessagingTracing.StartSpan($"{_logic.Component} process", ActivityKind.Consumer, parent, input, message);
         span?.SetTag("exactlyonce.component", _logic.Component);
-        span?.SetTag("exactlyonce.producer", message.ProducerId);
-        span?.SetTag("exactlyonce.sequence", message.Sequence);
         await GuardAsync(message.MessageId, async () =>
         {
             var outcome = await Processor.ProcessAsync(message, input);

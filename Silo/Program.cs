@@ -99,6 +99,10 @@ try
         });
         orleans.ConfigureEndpoints(advertised, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
         orleans.AddExactlyOnceInfrastructure(cluster.ConnectionString, streams, failureDetection, messaging, storage, faultInjection);
+        if (http.ServesDashboard)
+        {
+            DashboardBridge.AddTo(orleans);
+        }
     });
 
     using var host = builder.Build();
@@ -107,7 +111,7 @@ try
     using var shutdownGuard = new ShutdownGuard(host, silo.ShutdownTimeout);
     await host.StartAsync();
     var faultsNote = !faultInjection.Enabled ? "" : faultInjection.AllowCrash ? " fault injection ON (crash allowed)" : " fault injection ON";
-    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}{(http.Enabled ? $" http http://{advertised}:{http.Port}" : " http off")}{faultsNote}");
+    Console.WriteLine($"silo started: {advertised}:{silo.SiloPort} gateway {silo.GatewayPort} cluster {cluster.ClusterId} pid {Environment.ProcessId}{(http.Enabled ? $" http http://{advertised}:{http.Port}{(http.ServesDashboard ? $" dashboard http://{advertised}:{http.Port}{HttpSettings.DashboardPath}/" : "")}" : " http off")}{faultsNote}");
     await host.WaitForShutdownAsync();
     // Still under the guard's deadline: disposing the services can wait on the database too.
     host.Dispose();

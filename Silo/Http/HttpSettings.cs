@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 namespace ExactlyOnce.Silo.Http;
 
 /// <summary>
-/// The silo's HTTP endpoint (health checks, Prometheus metrics). Section <c>Http</c>.
+/// The silo's HTTP endpoint (operator page, Orleans Dashboard, health checks, Prometheus metrics). Section <c>Http</c>.
 /// </summary>
 public sealed class HttpSettings
 {
@@ -28,6 +28,21 @@ public sealed class HttpSettings
 
     /// <summary>False when <see cref="Port"/> is 0.</summary>
     public bool Enabled => Port != 0;
+
+    /// <summary>The configuration key of <see cref="Dashboard"/>.</summary>
+    public const string DashboardKey = "Http:Dashboard";
+
+    /// <summary>The path the Orleans Dashboard is served under.</summary>
+    public const string DashboardPath = "/dashboard";
+
+    /// <summary>
+    /// Whether the endpoint also serves Microsoft.Orleans.Dashboard under <see cref="DashboardPath"/>
+    /// (grains, methods, silos, reminders, live log). Default true; it needs the endpoint on.
+    /// </summary>
+    public bool Dashboard { get; init; } = true;
+
+    /// <summary>The dashboard is served: the endpoint is on and <see cref="Dashboard"/> is true.</summary>
+    public bool ServesDashboard => Enabled && Dashboard;
 
     /// <summary>The port a silo on <paramref name="siloPort"/> gets when <c>Http:Port</c> is not set.</summary>
     public static int DefaultFor(int siloPort) => DefaultPort + (siloPort - 11111);
@@ -59,7 +74,13 @@ public sealed class HttpSettings
             throw new ConfigurationException($"{PortKey} {port} is already the silo's {(port == silo.SiloPort ? "Silo:SiloPort" : "Silo:GatewayPort")}; give the HTTP endpoint a port of its own.");
         }
 
-        return new HttpSettings { Port = port };
+        var dashboard = true;
+        if (configuration[DashboardKey] is { } rawDashboard && !bool.TryParse(rawDashboard.Trim(), out dashboard))
+        {
+            throw new ConfigurationException($"{DashboardKey} must be true or false, not '{rawDashboard}'.");
+        }
+
+        return new HttpSettings { Port = port, Dashboard = dashboard };
     }
 
     /// <summary>

@@ -33,12 +33,20 @@ internal static class OperatorPage
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Maps the page, its files and <c>/api/pipeline</c>, <c>/api/pipeline/local</c>.</summary>
-    public static void Map(WebApplication app, IServiceProvider silo)
+    /// <summary>Maps the page, its files and <c>/api/pipeline</c>, <c>/api/pipeline/local</c>; the footer links the dashboard when it is served.</summary>
+    public static void Map(WebApplication app, IServiceProvider silo, bool linkDashboard)
     {
         foreach (var (path, resource, contentType) in Assets)
         {
             var bytes = Read(resource);
+            if (resource == "operator.html" && linkDashboard)
+            {
+                bytes = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(bytes).Replace(
+                    "<span id=\"dashboard-link\"></span>",
+                    $"<span id=\"dashboard-link\"> · <a href=\"{HttpSettings.DashboardPath}/\">Orleans Dashboard</a> (grains, silos, live log)</span>",
+                    StringComparison.Ordinal));
+            }
+
             app.MapGet(path, () => Results.Bytes(bytes, contentType));
         }
 

@@ -15,8 +15,8 @@ using OpenTelemetry.Metrics;
 namespace ExactlyOnce.Silo.Http;
 
 /// <summary>
-/// The silo's HTTP endpoint: <c>/</c> (the operator page, <see cref="OperatorPage"/>), <c>/health/live</c>, <c>/health/ready</c> and, with the
-/// Prometheus exporter, <c>/metrics</c> (docs/operations.md, "Endpoints").
+/// The silo's HTTP endpoint: <c>/</c> (the operator page, <see cref="OperatorPage"/>), <c>/dashboard/</c> (the Orleans
+/// Dashboard, <see cref="DashboardBridge"/>), <c>/health/live</c>, <c>/health/ready</c> and, with the Prometheus exporter, <c>/metrics</c> (docs/operations.md, "Endpoints").
 /// </summary>
 /// <remarks>
 /// A hosted service of the silo's host that runs a small ASP.NET Core application (Kestrel) on
@@ -54,10 +54,17 @@ internal sealed class SiloHttpEndpoint(HttpSettings settings, IServiceProvider s
             .Add(Ready(MembershipCheck.Name, _ => new MembershipCheck(silo)))
             .Add(Ready(DatabaseCheck.Name, _ => silo.GetRequiredService<DatabaseCheck>()))
             .Add(Ready(StreamAgentsCheck.Name, _ => silo.GetRequiredService<StreamAgentsCheck>()));
+        var dashboard = settings.ServesDashboard ? silo.GetRequiredService<DashboardBridge>() : null;
+        dashboard?.Forward(builder.Services, silo);
 
         var app = builder.Build();
         // The operator page (/, /api/pipeline, /api/pipeline/local); its footer names the other paths.
-        OperatorPage.Map(app, silo);
+        OperatorPage.Map(app, silo, dashboard is not null);
+        if (dashboard is not null)
+        {
+            DashboardBridge.Map(app);
+        }
+
         app.MapHealthChecks("/health/live", Options(LiveTag));
         app.MapHealthChecks("/health/ready", Options(ReadyTag));
         if (silo.GetService<MeterProvider>() is { } meters)

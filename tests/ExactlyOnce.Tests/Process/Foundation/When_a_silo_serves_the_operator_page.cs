@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace ExactlyOnce.Tests.Foundation;
@@ -10,6 +11,7 @@ namespace ExactlyOnce.Tests.Foundation;
 /// duplicates = sent - unique) with empty outboxes, hold-back and stream backlog; after a message is
 /// poisoned, its dead letter (kind, component, reason) and its blocked producer as
 /// <c>dead-letters list</c> shows them. The figures are read from the DOM after the page's script ran.
+/// The Orleans Dashboard it links to shows the same cluster and the run's grains.
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Kind", "Process")]
@@ -57,6 +59,7 @@ public sealed class When_a_silo_serves_the_operator_page(ITestOutputHelper outpu
             name => Assert.Equal(0, Number(after, name)));
         AssertLatency(after, "order");
         AssertLatency(after, "billing");
+        await AssertOrleansDashboardAsync(page, second, orders: 4);
 
         // A poisoned message: dead-lettered with its reason, the producer's next message held behind it.
         var poison = Guid.NewGuid().ToString();
@@ -82,6 +85,39 @@ public sealed class When_a_silo_serves_the_operator_page(ITestOutputHelper outpu
         // Nothing more applied at A than the run's lines (the poison is not, the next one waits).
         Assert.Equal(verdict.GetProperty("orderLines").GetInt64(), Number(poisoned, "applied.order"));
     }
+
+    /// <summary>
+    /// Microsoft.Orleans.Dashboard beside the page (linked from its footer), asked of the other silo:
+    /// the whole cluster's silos, and one activation per order of the run at A and at B.
+    /// </summary>
+    private async Task AssertOrleansDashboardAsync(Uri page, SiloProcess other, int orders)
+    {
+        Assert.Contains("<a href=\"/dashboard/\">Orleans Dashboard</a>", await HeadlessChromium.DumpDomAsync(page, Budget));
+        var overview = await HeadlessChromium.DumpDomAsync(new Uri(other.HttpBase, "/dashboard/"), Budget);
+        Assert.Equal("2", InfoBox(overview, "Active Silos"));
+        var grains = await HeadlessChromium.DumpDomAsync(new Uri(other.HttpBase, "/dashboard/#/grains"), Budget);
+        Assert.Equal(orders, Activations(grains, "ExactlyOnce.Grains.Orders.OrderGrain"));
+        Assert.Equal(orders, Activations(grains, "ExactlyOnce.Grains.Billing.BillingGrain"));
+    }
+
+    /// <summary>The number of one of the dashboard's overview boxes.</summary>
+    private static string InfoBox(string dom, string label)
+    {
+        var box = Regex.Match(dom, $"""info-box-text">{Regex.Escape(label)}</span><span class="info-box-number">([^<]*)<""");
+        Assert.True(box.Success, $"the dashboard shows no '{label}' box: {Text(dom)}");
+        return box.Groups[1].Value;
+    }
+
+    /// <summary>The activation count of a grain type in the dashboard's grains table.</summary>
+    private static int Activations(string dom, string grainType)
+    {
+        var row = Regex.Match(dom, $"""<td title="{Regex.Escape(grainType)}"[^>]*>.*?</td><td>[^<]*</td><td><span class="pull-right"><strong>(\d+)</strong>""");
+        Assert.True(row.Success, $"the dashboard's grains table has no {grainType}: {Text(dom)}");
+        return int.Parse(row.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string Text(string dom) =>
+        Regex.Replace(Regex.Replace(dom, "<script.*?</script>|<style.*?</style>|<[^>]+>", " ", RegexOptions.Singleline), @"\s+", " ");
 
     private async Task<IReadOnlyList<(string Name, string Text)>> LoadAsync(Uri page)
     {

@@ -60,6 +60,13 @@ public sealed class When_the_silo_is_badly_configured
     }
 
     [Fact]
+    public async Task Should_reject_a_dashboard_switch_that_is_not_a_boolean()
+    {
+        var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString, "--Http:Dashboard", "maybe");
+        AssertOneLineError(code, stderr, "Http:Dashboard must be true or false, not 'maybe'.", ExitCodes.UsageOrConfiguration);
+    }
+
+    [Fact]
     public async Task Should_reject_a_visibility_timeout_too_close_to_the_delivery_time()
     {
         var (code, stderr) = await RunSiloAsync(TestDatabase.ServerConnectionString,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net.Sockets;
 using ExactlyOnce.Grains;
+using ExactlyOnce.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -44,15 +44,6 @@ internal sealed class DatabaseCheck(string connectionString) : IHealthCheck
     /// <summary>How long opening the connection and the query may take together.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
-    // Unpooled: a pooled connection could pass the check over a socket opened before an outage, or
-    // fail it over one broken before the database came back.
-    private readonly string _connectionString = new NpgsqlConnectionStringBuilder(connectionString)
-    {
-        Pooling = false,
-        Timeout = (int)Timeout.TotalSeconds,
-        CommandTimeout = (int)Timeout.TotalSeconds,
-    }.ConnectionString;
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -60,23 +51,20 @@ internal sealed class DatabaseCheck(string connectionString) : IHealthCheck
         var clock = Stopwatch.StartNew();
         try
         {
-            await using var connection = new NpgsqlConnection(_connectionString);
-            await connection.OpenAsync(deadline.Token);
-            await using var command = new NpgsqlCommand("SELECT 1", connection);
-            await command.ExecuteScalarAsync(deadline.Token);
+            // The same probe the silo runs before it starts (unpooled: a pooled connection could pass
+            // over a socket opened before an outage), so the reasons read the same.
+            await PostgresConnection.CheckReachableAsync(connectionString, Timeout, deadline.Token);
             return HealthCheckResult.Healthy($"PostgreSQL answered SELECT 1 in {clock.ElapsedMilliseconds} ms");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy($"PostgreSQL did not answer SELECT 1 within {Timeout.TotalSeconds:0} s");
         }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException)
+        catch (InfrastructureException ex)
         {
-            return HealthCheckResult.Unhealthy($"PostgreSQL is unreachable: {OneLine(ex.Message)}");
+            return HealthCheckResult.Unhealthy(ex.Message);
         }
     }
-
-    private static string OneLine(string message) => message.Split('\n', 2)[0].Trim();
 }
 
 /// <summary>

@@ -41,8 +41,7 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         command.Parameters.AddWithValue("sequence", message.Sequence);
         command.Parameters.AddWithValue("id", message.MessageId);
         command.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, serializer.SerializeToArray(message));
-        command.Parameters.AddWithValue("traceparent", NpgsqlDbType.Text, (object?)parked.TraceParent ?? DBNull.Value);
-        command.Parameters.AddWithValue("sent", NpgsqlDbType.TimestampTz, parked.SentUtc is { } sent ? DateTime.SpecifyKind(sent, DateTimeKind.Utc) : DBNull.Value);
+        command.Parameters.AddOrigin(parked.Origin);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         if (reader.GetInt64(0) == 1)
@@ -73,10 +72,7 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         while (await reader.ReadAsync())
         {
             var message = serializer.Deserialize<IMessage>(reader.GetFieldValue<byte[]>(0)) ?? throw new InvalidDataException("a parked payload deserialized to null");
-            var origin = new MessageOrigin(
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.IsDBNull(2) ? null : DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc));
-            messages.Add(HeldMessage.Waiting(message, origin));
+            messages.Add(HeldMessage.Waiting(message, MessageOriginColumns.Read(reader, 1)));
         }
 
         return messages;
@@ -96,4 +92,23 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         command.Parameters.AddWithValue("sequences", sequences.ToArray());
         await command.ExecuteNonQueryAsync();
     }
+}
+
+/// <summary>
+/// A message's origin in the columns TraceParent and SentOn (10-message-origin.sql) of the parking
+/// table and the dead letters: NULL when unknown, as in rows stored before the columns existed.
+/// </summary>
+internal static class MessageOriginColumns
+{
+    /// <summary>Adds the parameters <c>@traceparent</c> and <c>@sent</c>.</summary>
+    public static void AddOrigin(this NpgsqlParameterCollection parameters, MessageOrigin origin)
+    {
+        parameters.AddWithValue("traceparent", NpgsqlDbType.Text, (object?)origin.TraceParent ?? DBNull.Value);
+        parameters.AddWithValue("sent", NpgsqlDbType.TimestampTz, origin.SentUtc is { } sent ? DateTime.SpecifyKind(sent, DateTimeKind.Utc) : DBNull.Value);
+    }
+
+    /// <summary>The origin in columns <paramref name="ordinal"/> (TraceParent) and the one after it (SentOn).</summary>
+    public static MessageOrigin Read(NpgsqlDataReader reader, int ordinal) => new(
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal),
+        reader.IsDBNull(ordinal + 1) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal + 1), DateTimeKind.Utc));
 }

@@ -121,7 +121,7 @@ internal sealed class TallyHandler(string key) : IMessageHandler<Tally>
     public Task RejectAsync(IMessage message, string input, string reason) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} rejected: {reason}");
 
-    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure) =>
+    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure, MessageOrigin origin) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} dead-lettered: {failure.Reason}");
 }
 

@@ -193,7 +193,7 @@ internal sealed partial class MessageProcessor<TData>
     private async Task DeadLetterAsync(HeldMessage failed)
     {
         var message = failed.Message;
-        await _handler.DeadLetterAsync(message, InputOf(message), new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value));
+        await _handler.DeadLetterAsync(message, InputOf(message), new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value), failed.Origin);
         var progress = _store.State.Producers.GetValueOrDefault(message.ProducerId!);
         var at = progress?.Held.FindIndex(h => h.Sequence == message.Sequence) ?? -1;
         if (at >= 0)

@@ -81,8 +81,8 @@ internal interface IMessageHandler<TData> where TData : class, new()
     /// <summary>Records a refused message that arrived on <paramref name="input"/> (idempotent for the same message and reason).</summary>
     Task RejectAsync(IMessage message, string input, string reason);
 
-    /// <summary>Stores a message from <paramref name="input"/> the recoverability policy gave up on (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
-    Task DeadLetterAsync(IMessage message, string input, FailureRecord failure);
+    /// <summary>Stores a message from <paramref name="input"/> the recoverability policy gave up on, with its origin (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
+    Task DeadLetterAsync(IMessage message, string input, FailureRecord failure, MessageOrigin origin);
 }
 
 /// <summary>An injected infrastructure fault (the <c>throw</c> action): transient, retried until it is cleared.</summary>

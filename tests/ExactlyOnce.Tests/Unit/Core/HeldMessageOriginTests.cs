@@ -184,4 +184,20 @@ public sealed class HeldMessageOriginTests : IDisposable
         Assert.Empty(span.Links); // the timer's pass has no span to link to
         Assert.Equal([1.0], _latencies.Select(l => l.Seconds));
     }
+
+    [Fact]
+    public async Task Should_keep_the_origin_of_a_message_it_dead_letters()
+    {
+        _faults.Decide = (point, component, id) => point == FaultPoints.BeforeCommit ? new PoisonFaultException(point, component, id) : null;
+        var (origin, _) = SentNow();
+        await _order.DeliverAsync(Add(1), origin);
+        while (_order.DeadLetters.DeadLettered.Count == 0)
+        {
+            await _order.RetryDueAsync();
+        }
+
+        // A replay can continue the trace it was sent in.
+        Assert.Equal(origin, Assert.Single(_order.DeadLetters.DeadLettered).Origin);
+        Assert.Empty(_latencies);
+    }
 }

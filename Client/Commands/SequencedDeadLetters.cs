@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ExactlyOnce.Client.Producers;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Billing;
@@ -90,13 +91,21 @@ public sealed class SequencedDeadLetters(ClientSession session)
         return blocked;
     }
 
-    /// <summary>Publishes the dead letter's stored copy to its stream again (applied once, whenever it comes) and marks it replayed.</summary>
+    /// <summary>
+    /// Publishes the dead letter's stored copy to its stream again (applied once, whenever it comes)
+    /// and marks it replayed. The copy goes out in the trace the message was first sent in, when the
+    /// letter kept it.
+    /// </summary>
     public async Task<SequencedLetter> ReplayAsync(long id, CancellationToken ct)
     {
         var letter = (await ListAsync(ct)).Find(l => l.Id == id) ?? throw new UsageException($"no sequenced dead letter s{id} (see 'dead-letters list')");
         var client = await session.ClientAsync(ct);
-        var message = await PayloadAsync(id, ct);
-        await ClientPublishing.PublishAsync(client, letter.StreamNamespace, letter.StreamKey, message);
+        var (message, traceParent) = await PayloadAsync(id, ct);
+        using (traceParent is null ? null : new Activity($"dead-letters replay s{id}").SetParentId(traceParent).Start())
+        {
+            await ClientPublishing.PublishAsync(client, letter.StreamNamespace, letter.StreamKey, message);
+        }
+
         await MarkAsync(id, "ReplayedOn", ct);
         return letter;
     }
@@ -140,16 +149,19 @@ public sealed class SequencedDeadLetters(ClientSession session)
         return await grain.GetProtocol();
     }
 
-    private async Task<IMessage> PayloadAsync(long id, CancellationToken ct)
+    /// <summary>The letter's stored copy, and the trace parent it arrived with (null when it had none, or was stored before it was kept).</summary>
+    private async Task<(IMessage Message, string? TraceParent)> PayloadAsync(long id, CancellationToken ct)
     {
         var database = await session.DatabaseAsync(ct);
         var client = await session.ClientAsync(ct);
-        await using var command = database.CreateCommand("SELECT Payload FROM ExactlyOnceDeadLetter WHERE ServiceId = @service AND Id = @id");
+        await using var command = database.CreateCommand("SELECT Payload, TraceParent FROM ExactlyOnceDeadLetter WHERE ServiceId = @service AND Id = @id");
         command.Parameters.AddWithValue("service", session.ServiceId);
         command.Parameters.AddWithValue("id", id);
-        var payload = (byte[])(await command.ExecuteScalarAsync(ct))!;
-        return client.ServiceProvider.GetRequiredService<Serializer>().Deserialize<IMessage>(payload)
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var message = client.ServiceProvider.GetRequiredService<Serializer>().Deserialize<IMessage>(reader.GetFieldValue<byte[]>(0))
             ?? throw new InvalidDataException($"dead letter s{id} has no readable payload");
+        return (message, reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     private async Task MarkAsync(long id, string column, CancellationToken ct)

@@ -20,9 +20,9 @@ internal sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string s
         await using var command = database.CreateCommand("""
             INSERT INTO ExactlyOnceDeadLetter
                 (ServiceId, Component, StreamNamespace, StreamKey, ProducerId, Sequence, MessageId, MessageType, Payload, PayloadJson,
-                 Failures, Reason, FirstFailureOn, LastFailureOn)
+                 Failures, Reason, FirstFailureOn, LastFailureOn, TraceParent, SentOn)
             VALUES (@service, @component, @namespace, @key, @producer, @sequence, @id, @type, @payload, @json,
-                    @failures, @reason, @first, @last)
+                    @failures, @reason, @first, @last, @traceparent, @sent)
             -- The same message failing again after a replay is live again, with its new count; another
             -- message at the same position (a reused sequence) never overwrites the letter.
             ON CONFLICT ON CONSTRAINT ExactlyOnceDeadLetter_Position DO UPDATE
@@ -44,6 +44,7 @@ internal sealed class PostgresDeadLetterSink(NpgsqlDataSource database, string s
         command.Parameters.AddWithValue("reason", letter.Failure.Reason);
         command.Parameters.AddWithValue("first", letter.Failure.FirstFailureUtc);
         command.Parameters.AddWithValue("last", letter.Failure.LastFailureUtc);
+        command.Parameters.AddOrigin(letter.Origin);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -15,16 +15,20 @@ internal sealed class PostgresProducerIncarnations(NpgsqlDataSource database) : 
     }
 }
 
-/// <summary>The parking table ExactlyOnceParkedMessage; payloads in Orleans' binary serialization.</summary>
+/// <summary>
+/// The parking table ExactlyOnceParkedMessage; payloads in Orleans' binary serialization, with the
+/// trace parent and send time each message arrived with (NULL in rows parked before 10-message-origin.sql).
+/// </summary>
 internal sealed class PostgresParkingLot(NpgsqlDataSource database, string serviceId, Serializer serializer) : IParkingLot
 {
-    public async Task<ParkResult> ParkAsync(string receiver, IMessage message)
+    public async Task<ParkResult> ParkAsync(string receiver, HeldMessage parked)
     {
+        var message = parked.Message;
         // Insert if absent, then tell apart "same message again" from "another message with this sequence".
         await using var command = database.CreateCommand("""
             WITH inserted AS (
-                INSERT INTO ExactlyOnceParkedMessage (ServiceId, Receiver, ProducerId, Sequence, MessageId, Payload)
-                VALUES (@service, @receiver, @producer, @sequence, @id, @payload)
+                INSERT INTO ExactlyOnceParkedMessage (ServiceId, Receiver, ProducerId, Sequence, MessageId, Payload, TraceParent, SentOn)
+                VALUES (@service, @receiver, @producer, @sequence, @id, @payload, @traceparent, @sent)
                 ON CONFLICT DO NOTHING
                 RETURNING MessageId)
             SELECT (SELECT count(*) FROM inserted),
@@ -37,6 +41,7 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         command.Parameters.AddWithValue("sequence", message.Sequence);
         command.Parameters.AddWithValue("id", message.MessageId);
         command.Parameters.AddWithValue("payload", NpgsqlDbType.Bytea, serializer.SerializeToArray(message));
+        command.Parameters.AddOrigin(parked.Origin);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         if (reader.GetInt64(0) == 1)
@@ -49,10 +54,10 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         return reader.IsDBNull(1) || reader.GetGuid(1) == message.MessageId ? ParkResult.AlreadyParked : ParkResult.Conflict;
     }
 
-    public async Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit)
+    public async Task<IReadOnlyList<HeldMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit)
     {
         await using var command = database.CreateCommand("""
-            SELECT Payload FROM ExactlyOnceParkedMessage
+            SELECT Payload, TraceParent, SentOn FROM ExactlyOnceParkedMessage
             WHERE ServiceId = @service AND Receiver = @receiver AND ProducerId = @producer AND Sequence > @after
             ORDER BY Sequence
             LIMIT @limit
@@ -62,11 +67,12 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         command.Parameters.AddWithValue("producer", producerId);
         command.Parameters.AddWithValue("after", afterSequence);
         command.Parameters.AddWithValue("limit", limit);
-        var messages = new List<IMessage>();
+        var messages = new List<HeldMessage>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            messages.Add(serializer.Deserialize<IMessage>(reader.GetFieldValue<byte[]>(0)) ?? throw new InvalidDataException("a parked payload deserialized to null"));
+            var message = serializer.Deserialize<IMessage>(reader.GetFieldValue<byte[]>(0)) ?? throw new InvalidDataException("a parked payload deserialized to null");
+            messages.Add(HeldMessage.Waiting(message, MessageOriginColumns.Read(reader, 1)));
         }
 
         return messages;
@@ -86,4 +92,23 @@ internal sealed class PostgresParkingLot(NpgsqlDataSource database, string servi
         command.Parameters.AddWithValue("sequences", sequences.ToArray());
         await command.ExecuteNonQueryAsync();
     }
+}
+
+/// <summary>
+/// A message's origin in the columns TraceParent and SentOn (10-message-origin.sql) of the parking
+/// table and the dead letters: NULL when unknown, as in rows stored before the columns existed.
+/// </summary>
+internal static class MessageOriginColumns
+{
+    /// <summary>Adds the parameters <c>@traceparent</c> and <c>@sent</c>.</summary>
+    public static void AddOrigin(this NpgsqlParameterCollection parameters, MessageOrigin origin)
+    {
+        parameters.AddWithValue("traceparent", NpgsqlDbType.Text, (object?)origin.TraceParent ?? DBNull.Value);
+        parameters.AddWithValue("sent", NpgsqlDbType.TimestampTz, origin.SentUtc is { } sent ? DateTime.SpecifyKind(sent, DateTimeKind.Utc) : DBNull.Value);
+    }
+
+    /// <summary>The origin in columns <paramref name="ordinal"/> (TraceParent) and the one after it (SentOn).</summary>
+    public static MessageOrigin Read(NpgsqlDataReader reader, int ordinal) => new(
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal),
+        reader.IsDBNull(ordinal + 1) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal + 1), DateTimeKind.Utc));
 }

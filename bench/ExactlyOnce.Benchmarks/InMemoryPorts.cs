@@ -80,11 +80,11 @@ public sealed class NoRetryTimer : IRetryTimer
 /// <summary>The benchmarks keep the hold-back buffer below its bound: parking would be a setup mistake.</summary>
 internal sealed class NoParking : IParkingLot
 {
-    public Task<ParkResult> ParkAsync(string receiver, IMessage message) =>
-        throw new InvalidOperationException($"benchmark parked {message.ProducerId} #{message.Sequence}: the buffer was not meant to fill");
+    public Task<ParkResult> ParkAsync(string receiver, HeldMessage message) =>
+        throw new InvalidOperationException($"benchmark parked {message.Message.ProducerId} #{message.Sequence}: the buffer was not meant to fill");
 
-    public Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit) =>
-        Task.FromResult<IReadOnlyList<IMessage>>([]);
+    public Task<IReadOnlyList<HeldMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit) =>
+        Task.FromResult<IReadOnlyList<HeldMessage>>([]);
 
     public Task RemoveAsync(string receiver, string producerId, long throughSequence, IReadOnlyCollection<long> sequences) => Task.CompletedTask;
 }
@@ -121,7 +121,7 @@ internal sealed class TallyHandler(string key) : IMessageHandler<Tally>
     public Task RejectAsync(IMessage message, string input, string reason) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} rejected: {reason}");
 
-    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure) =>
+    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure, MessageOrigin origin) =>
         throw new InvalidOperationException($"benchmark message {message.MessageId} dead-lettered: {failure.Reason}");
 }
 

@@ -55,7 +55,7 @@ internal sealed class MessagingMetrics
         _stateWriteSize = Meter.CreateHistogram<long>("exactlyonce.state.write.size", "By",
             "Size of each component state written to storage.");
         _latency = Meter.CreateHistogram("exactlyonce.message.latency", "s",
-            "From the commit (or client send) of a message to its application by the receiving component, for messages applied on arrival.",
+            "From the commit (or client send) of a message to its application by the receiving component: on arrival, or later for a message held, parked or retried until its turn.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         Meter.CreateObservableGauge("exactlyonce.outbox.oldest_age", ObserveOldestOutbox, "s",
             "Age of the oldest outbox of this silo that has not been emptied since it filled.");

@@ -25,14 +25,29 @@ internal static class MessagingTracing
     /// Starts a span for <paramref name="message"/> on stream namespace <paramref name="streamNamespace"/>
     /// (a client send, or a delivery), with the tags every such span carries; null when nothing listens.
     /// </summary>
-    public static Activity? StartSpan(string name, ActivityKind kind, ActivityContext parent, string streamNamespace, IMessage message)
+    public static Activity? StartSpan(string name, ActivityKind kind, ActivityContext parent, string streamNamespace, IMessage message, IEnumerable<ActivityLink>? links = null)
     {
-        var span = Source.StartActivity(name, kind, parent);
+        var span = Source.StartActivity(name, kind, parent, links: links);
         span?.SetTag("messaging.system", "orleans");
         span?.SetTag("messaging.destination.name", streamNamespace);
         span?.SetTag("messaging.message.id", message.MessageId.ToString());
         span?.SetTag("exactlyonce.producer", message.ProducerId);
         span?.SetTag("exactlyonce.sequence", message.Sequence);
+        return span;
+    }
+
+    /// <summary>
+    /// Starts the <c>&lt;component&gt; process</c> span of <paramref name="message"/> from input stream
+    /// <paramref name="input"/>, a child of the span that sent it (<paramref name="origin"/>; without
+    /// one, of the current span). <paramref name="releasedBy"/>: the span of the delivery or pass that
+    /// applies a message kept until then, linked to it.
+    /// </summary>
+    public static Activity? StartProcessSpan(string component, string input, IMessage message, MessageOrigin origin, ActivityContext releasedBy = default)
+    {
+        var parent = ParentOf(origin.TraceParent);
+        var links = parent != default && releasedBy != default ? new[] { new ActivityLink(releasedBy) } : null;
+        var span = StartSpan($"{component} process", ActivityKind.Consumer, parent, input, message, links);
+        span?.SetTag("exactlyonce.component", component);
         return span;
     }
 
@@ -57,18 +72,20 @@ internal static class MessagingTracing
         }
     }
 
-    /// <summary>The trace context and send time a delivery arrived with (none when the sender had none).</summary>
-    public static (ActivityContext Parent, DateTime? SentUtc) FromRequestContext()
+    /// <summary>The trace context and send time a delivery arrived with (none when the sender had none, or sent something unreadable).</summary>
+    public static MessageOrigin FromRequestContext()
     {
-        var parent = RequestContext.Get(TraceParentKey) is string traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context)
-            ? context
-            : default;
+        var traceParent = RequestContext.Get(TraceParentKey) as string;
         var sent = RequestContext.Get(SentAtKey) is string ticks && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             && value is > 0 && value <= DateTime.MaxValue.Ticks
             ? new DateTime(value, DateTimeKind.Utc)
             : (DateTime?)null;
-        return (parent, sent);
+        return new MessageOrigin(ParentOf(traceParent) == default ? null : traceParent, sent);
     }
+
+    /// <summary>The span context of a <c>traceparent</c>; default when there is none or it is not one.</summary>
+    public static ActivityContext ParentOf(string? traceParent) =>
+        traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) ? context : default;
 
     private static void Set(string key, object? value)
     {

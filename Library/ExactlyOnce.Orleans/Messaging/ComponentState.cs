@@ -84,7 +84,8 @@ public sealed class ProducerProgress
 
 /// <summary>
 /// A message kept in the state until its turn: an early arrival, or the message whose turn it is
-/// waiting for a delayed retry (<see cref="DueUtc"/>), with its failures so far.
+/// waiting for a delayed retry (<see cref="DueUtc"/>), with its failures so far and where it came
+/// from (its trace and send time). A parked message is kept the same way in the parking table.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("held-message")]
 public sealed record HeldMessage(
@@ -101,4 +102,19 @@ public sealed record HeldMessage(
 
     /// <summary>When it last failed; null while it never failed.</summary>
     [Id(6)] public DateTime? LastFailureUtc { get; init; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> it arrived with (of the span that sent it): applied later, it still
+    /// continues its own trace. Null when it came without one, or was held before this was kept.
+    /// </summary>
+    [Id(7)] public string? TraceParent { get; init; }
+
+    /// <summary>When it was committed or sent (its latency is measured from it); null when unknown.</summary>
+    [Id(8)] public DateTime? SentUtc { get; init; }
+
+    internal MessageOrigin Origin => new(TraceParent, SentUtc);
+
+    /// <summary>A message that starts waiting for its turn, with where it came from.</summary>
+    internal static HeldMessage Waiting(IMessage message, MessageOrigin origin) =>
+        new(message.Sequence, message, 0, null) { TraceParent = origin.TraceParent, SentUtc = origin.SentUtc };
 }

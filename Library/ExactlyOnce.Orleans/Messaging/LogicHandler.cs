@@ -16,8 +16,8 @@ internal sealed class LogicHandler<TData, TMessage>(IComponentLogic<TData, TMess
 
     public Task RejectAsync(IMessage message, string input, string reason) => RejectAsync(message, input, message.MessageId, reason);
 
-    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure) =>
-        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, input, key, message, failure));
+    public Task DeadLetterAsync(IMessage message, string input, FailureRecord failure, MessageOrigin origin) =>
+        deadLetters.DeadLetterAsync(new SequencedDeadLetter(logic.Component, input, key, message, failure, origin));
 
     /// <summary>Records anything that arrived on stream <paramref name="input"/> and cannot be processed.</summary>
     public Task RejectAsync(object? item, string input, Guid? messageId, string reason) =>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ExactlyOnce.Diagnostics;
 using ExactlyOnce.Faults;
 
 namespace ExactlyOnce.Messaging;
@@ -8,8 +10,10 @@ namespace ExactlyOnce.Messaging;
 /// </summary>
 internal sealed partial class MessageProcessor<TData>
 {
-    private async Task<ProcessOutcome> SequencedAsync(IMessage message)
+    /// <summary>A sequenced delivery: <paramref name="arrival"/> is the message with where it came from, not yet waiting.</summary>
+    private async Task<ProcessOutcome> SequencedAsync(HeldMessage arrival)
     {
+        var message = arrival.Message;
         var producerId = message.ProducerId!;
         if (message.Sequence < 1)
         {
@@ -45,12 +49,12 @@ internal sealed partial class MessageProcessor<TData>
 
         if (message.Sequence > mark + 1)
         {
-            var outcome = await HoldAsync(message);
+            var outcome = await HoldAsync(arrival);
             Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
             return outcome;
         }
 
-        var applied = await ApplyWithPolicyAsync(message, held: null);
+        var applied = await ApplyWithPolicyAsync(arrival);
         // The messages it unblocks: their failures stay with them, never with this one.
         await ReleaseReadyAsync();
         Faults.At(FaultPoints.BeforeAck, _component, message.MessageId);
@@ -112,13 +116,15 @@ internal sealed partial class MessageProcessor<TData>
     /// delayed retry (acknowledged; its producer's later messages wait behind it), dead-lettered
     /// or discarded, as <see cref="RecoverabilityPolicy"/> decides. A failed write, or a failure
     /// after the commit, is not the message's fault: it propagates, and the stream (or the next
-    /// recovery pass) brings the message back.
+    /// recovery pass) brings the message back. <paramref name="turn"/>: the message with its failures
+    /// so far and its origin, which a delayed retry or dead letter keeps.
     /// </summary>
-    private async Task<ProcessOutcome> ApplyWithPolicyAsync(IMessage message, HeldMessage? held)
+    private async Task<ProcessOutcome> ApplyWithPolicyAsync(HeldMessage turn)
     {
+        var message = turn.Message;
         var producerId = message.ProducerId!;
-        var failures = held?.Failures ?? 0;
-        var firstFailure = held?.FirstFailureUtc;
+        var failures = turn.Failures;
+        var firstFailure = turn.FirstFailureUtc;
         while (true)
         {
             try
@@ -139,15 +145,17 @@ internal sealed partial class MessageProcessor<TData>
                         continue;
                     case RetryAction.RetryLater:
                         _ports.Metrics.Retried(_component, decision.Action, decision.Kind);
-                        await DelayAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason)
+                        await DelayAsync(turn with
                         {
+                            Failures = failures,
+                            LastError = decision.Reason,
                             FirstFailureUtc = firstFailure,
                             LastFailureUtc = now,
                             DueUtc = now + decision.Delay,
                         });
                         return ProcessOutcome.Delayed;
                     case RetryAction.DeadLetter:
-                        await DeadLetterAsync(new HeldMessage(message.Sequence, message, failures, decision.Reason) { FirstFailureUtc = firstFailure, LastFailureUtc = now });
+                        await DeadLetterAsync(turn with { Failures = failures, LastError = decision.Reason, FirstFailureUtc = firstFailure, LastFailureUtc = now });
                         return ProcessOutcome.DeadLettered;
                     default:
                         _ports.Metrics.Discarded(_component);
@@ -185,7 +193,7 @@ internal sealed partial class MessageProcessor<TData>
     private async Task DeadLetterAsync(HeldMessage failed)
     {
         var message = failed.Message;
-        await _handler.DeadLetterAsync(message, InputOf(message), new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value));
+        await _handler.DeadLetterAsync(message, InputOf(message), new FailureRecord(failed.Failures, failed.LastError!, failed.FirstFailureUtc!.Value, failed.LastFailureUtc!.Value), failed.Origin);
         var progress = _store.State.Producers.GetValueOrDefault(message.ProducerId!);
         var at = progress?.Held.FindIndex(h => h.Sequence == message.Sequence) ?? -1;
         if (at >= 0)
@@ -198,8 +206,9 @@ internal sealed partial class MessageProcessor<TData>
     }
 
     /// <summary>An early arrival: committed to the buffer (or parked when the buffer is full), then acknowledged. Never refused.</summary>
-    private async Task<ProcessOutcome> HoldAsync(IMessage message)
+    private async Task<ProcessOutcome> HoldAsync(HeldMessage arrival)
     {
+        var message = arrival.Message;
         var producerId = message.ProducerId!;
         var state = _store.State;
         var progress = state.Producers.GetValueOrDefault(producerId);
@@ -209,13 +218,13 @@ internal sealed partial class MessageProcessor<TData>
         var aboveParked = message.Sequence > (progress?.ParkedHigh ?? 0);
         if (heldHere < _ports.Options.MaxHeldPerProducer && heldInAll < _ports.Options.MaxHeldPerComponent && aboveParked)
         {
-            await CommitAsync(message.MessageId, () => InsertHeld(ProgressOf(producerId), message));
+            await CommitAsync(message.MessageId, () => InsertHeld(ProgressOf(producerId), arrival));
             MessagingLog.Held(_logger, _component, message.MessageId, producerId, message.Sequence, progress?.Mark ?? 0);
             return ProcessOutcome.Held;
         }
 
         // Beyond the buffer: the parking table, keyed (receiver, producer, sequence), written only if absent.
-        var parked = await _ports.Parking.ParkAsync(_identity.Receiver, message);
+        var parked = await _ports.Parking.ParkAsync(_identity.Receiver, arrival);
         if (parked == ParkResult.Conflict)
         {
             return await ConflictAsync(message, existing: null);
@@ -274,7 +283,7 @@ internal sealed partial class MessageProcessor<TData>
                 try
                 {
                     // Its failures are counted, delayed or dead-lettered by the policy, never charged to the caller.
-                    await ApplyWithPolicyAsync(next.Message, next);
+                    await ApplyReleasedAsync(next);
                 }
                 catch (Exception ex) when (!IsBroken && !RecoverabilityPolicy.IsFatal(ex))
                 {
@@ -289,6 +298,23 @@ internal sealed partial class MessageProcessor<TData>
         {
             // Whatever is left has no delivery coming back for it (held messages were acknowledged).
             await EnsureReminderAsync();
+        }
+    }
+
+    /// <summary>
+    /// Applies a message kept until its turn (held, unparked, or due for a delayed retry) as its own:
+    /// in its own process span, a child of the span that sent it and linked to the span of the
+    /// delivery or pass that released it, so what it sends continues its trace; its latency is
+    /// measured from its own send.
+    /// </summary>
+    private async Task ApplyReleasedAsync(HeldMessage next)
+    {
+        using var span = MessagingTracing.StartProcessSpan(_component, InputOf(next.Message), next.Message, next.Origin, Activity.Current?.Context ?? default);
+        var outcome = await ApplyWithPolicyAsync(next);
+        span?.SetTag("exactlyonce.outcome", outcome.ToString());
+        if (outcome == ProcessOutcome.Applied)
+        {
+            RecordLatency(next.Origin);
         }
     }
 
@@ -373,10 +399,10 @@ internal sealed partial class MessageProcessor<TData>
         : 0;
 
     /// <summary>Puts an early arrival into the producer's buffer, which stays in ascending sequence order.</summary>
-    private static void InsertHeld(ProducerProgress progress, IMessage message)
+    private static void InsertHeld(ProducerProgress progress, HeldMessage message)
     {
         var at = progress.Held.FindIndex(h => h.Sequence > message.Sequence);
-        progress.Held.Insert(at < 0 ? progress.Held.Count : at, new HeldMessage(message.Sequence, message, 0, null));
+        progress.Held.Insert(at < 0 ? progress.Held.Count : at, message);
     }
 
     private ProducerProgress ProgressOf(string producerId)

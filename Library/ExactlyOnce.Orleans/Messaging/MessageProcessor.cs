@@ -117,16 +117,31 @@ internal sealed partial class MessageProcessor<TData> where TData : class, new()
     /// Processes one delivery according to its delivery mode. Returning means: acknowledge it.
     /// <paramref name="input"/>: the stream namespace it arrived on (default: the primary input);
     /// a sequenced message is renamed to its producer's channel on that input first.
+    /// <paramref name="origin"/>: its trace and send time, kept with it if it has to wait.
     /// </summary>
-    public async Task<ProcessOutcome> ProcessAsync(IMessage message, string? input = null)
+    public async Task<ProcessOutcome> ProcessAsync(IMessage message, string? input = null, MessageOrigin origin = default)
     {
         ThrowIfBroken(message.MessageId);
         _arrival = input ?? _identity.Inputs.Primary;
         var outcome = message.Mode == DeliveryMode.ExactlyOnce && message.ProducerId is not null
-            ? await SequencedAsync(_identity.Inputs.Rename(message, _arrival))
+            ? await SequencedAsync(HeldMessage.Waiting(_identity.Inputs.Rename(message, _arrival), origin))
             : await ProcessUnsequencedAsync(message);
         _ports.Metrics.Received(_component, message.Mode, outcome);
+        if (outcome == ProcessOutcome.Applied)
+        {
+            RecordLatency(origin);
+        }
+
         return outcome;
+    }
+
+    /// <summary>The latency of a message applied now, from its commit or send (when known).</summary>
+    private void RecordLatency(MessageOrigin origin)
+    {
+        if (origin.SentUtc is { } sent)
+        {
+            _ports.Metrics.Latency(_component, Now - sent);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ExactlyOnce.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -25,8 +24,6 @@ internal sealed class MessagingComponent<TData, TMessage>
     private readonly IStreamProvider _streams;
     private readonly IGrainStorageSerializer _sizes;
     private readonly InputChannels _inputs;
-    private readonly MessagingMetrics _metrics;
-    private readonly TimeProvider _clock;
 
     /// <summary>Connects the grain and its persistent state to the core; create it in OnActivateAsync, then call <see cref="ActivateAsync"/>.</summary>
     public MessagingComponent(Grain grain, IPersistentState<ComponentState<TData>> state, IComponentLogic<TData, TMessage> logic, MessagingServices services)
@@ -39,8 +36,6 @@ internal sealed class MessagingComponent<TData, TMessage>
         _sizes = services.StorageSerializer;
         _handler = new LogicHandler<TData, TMessage>(logic, _key, services.DeadLetters);
         _inputs = InputsOf(grain.GetType(), logic);
-        _metrics = services.Metrics;
-        _clock = services.Clock;
         Processor = new MessageProcessor<TData>(
             new ComponentIdentity(logic.Component, _key, logic.OutputStreams, _inputs),
             new PersistentStateStore<ComponentState<TData>>(state),
@@ -140,17 +135,12 @@ internal sealed class MessagingComponent<TData, TMessage>
             return;
         }
 
-        var (parent, sentUtc) = MessagingTracing.FromRequestContext();
-        using var span = MessagingTracing.StartSpan($"{_logic.Component} process", ActivityKind.Consumer, parent, input, message);
-        span?.SetTag("exactlyonce.component", _logic.Component);
+        var origin = MessagingTracing.FromRequestContext();
+        using var span = MessagingTracing.StartProcessSpan(_logic.Component, input, message, origin);
         await GuardAsync(message.MessageId, async () =>
         {
-            var outcome = await Processor.ProcessAsync(message, input);
+            var outcome = await Processor.ProcessAsync(message, input, origin);
             span?.SetTag("exactlyonce.outcome", outcome.ToString());
-            if (outcome == ProcessOutcome.Applied && sentUtc is { } sent)
-            {
-                _metrics.Latency(_logic.Component, _clock.GetUtcNow().UtcDateTime - sent);
-            }
         });
     }
 

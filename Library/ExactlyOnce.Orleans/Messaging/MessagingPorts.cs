@@ -13,14 +13,16 @@ internal interface IDeadLetterSink
 
 /// <summary>
 /// A sequenced message whose handler kept failing: it leaves the receiver's state only once this is
-/// stored, and its producer's later messages wait until it is replayed or discarded.
+/// stored, and its producer's later messages wait until it is replayed or discarded. It keeps where
+/// the message came from, so a replay can continue its trace.
 /// </summary>
 internal sealed record SequencedDeadLetter(
     string Component,
     string StreamNamespace,
     string StreamKey,
     IMessage Message,
-    FailureRecord Failure);
+    FailureRecord Failure,
+    MessageOrigin Origin = default);
 
 /// <summary>How a message failed: how often, the last reason (exception type and message), and when it first and last failed.</summary>
 internal sealed record FailureRecord(int Failures, string Reason, DateTime FirstFailureUtc, DateTime LastFailureUtc);

@@ -59,11 +59,11 @@ internal enum ParkResult
 /// </summary>
 internal interface IParkingLot
 {
-    /// <summary>Parks the message unless a row with its producer and sequence exists.</summary>
-    Task<ParkResult> ParkAsync(string receiver, IMessage message);
+    /// <summary>Parks the message, with its trace parent and send time, unless a row with its producer and sequence exists.</summary>
+    Task<ParkResult> ParkAsync(string receiver, HeldMessage message);
 
-    /// <summary>Parked messages of the producer with a sequence above <paramref name="afterSequence"/>, ascending, at most <paramref name="limit"/>.</summary>
-    Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit);
+    /// <summary>Parked messages of the producer with a sequence above <paramref name="afterSequence"/>, ascending, at most <paramref name="limit"/>, with what they were parked with.</summary>
+    Task<IReadOnlyList<HeldMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit);
 
     /// <summary>Removes the rows of the producer with a sequence up to <paramref name="throughSequence"/> or in <paramref name="sequences"/>.</summary>
     Task RemoveAsync(string receiver, string producerId, long throughSequence, IReadOnlyCollection<long> sequences);
@@ -81,8 +81,8 @@ internal interface IMessageHandler<TData> where TData : class, new()
     /// <summary>Records a refused message that arrived on <paramref name="input"/> (idempotent for the same message and reason).</summary>
     Task RejectAsync(IMessage message, string input, string reason);
 
-    /// <summary>Stores a message from <paramref name="input"/> the recoverability policy gave up on (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
-    Task DeadLetterAsync(IMessage message, string input, FailureRecord failure);
+    /// <summary>Stores a message from <paramref name="input"/> the recoverability policy gave up on, with its origin (idempotent per producer and sequence; a later failure of the same message updates the record).</summary>
+    Task DeadLetterAsync(IMessage message, string input, FailureRecord failure, MessageOrigin origin);
 }
 
 /// <summary>An injected infrastructure fault (the <c>throw</c> action): transient, retried until it is cleared.</summary>

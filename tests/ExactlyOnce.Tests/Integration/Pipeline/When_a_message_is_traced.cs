@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using ExactlyOnce.Grains;
 using ExactlyOnce.Grains.Messages;
+using ExactlyOnce.Grains.Orders;
+using ExactlyOnce.Messaging;
 using ExactlyOnce.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -9,23 +11,33 @@ namespace ExactlyOnce.Tests.Pipeline;
 
 /// <summary>
 /// One trace from the client's send through A to B: the library's spans, linked by the trace
-/// context that travels with each message (the client's, then the one stored in A's outbox entry).
+/// context that travels with each message (the client's, then the one stored in A's outbox entry),
+/// also for a message A holds back until an earlier one arrives.
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Kind", "Integration")]
 public sealed class When_a_message_is_traced() : PipelineClusterTest("trace")
 {
-    [Fact]
-    public async Task Should_make_the_order_span_a_child_of_the_send_and_the_billing_span_a_child_of_the_order_span()
+    private readonly ConcurrentQueue<Activity> _spans = new();
+
+    /// <summary>Hears the library's spans (of every cluster in this process: a test looks at its own trace only).</summary>
+    private ActivityListener Listen()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
+        var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == ExactlyOnceNames.ActivitySource,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
+            ActivityStopped = _spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    [Fact]
+    public async Task Should_make_the_order_span_a_child_of_the_send_and_the_billing_span_a_child_of_the_order_span()
+    {
+        var spans = _spans;
+        using var listener = Listen();
         var order = $"trace-{Guid.NewGuid():N}"[..16];
         var sender = Cluster.Client.ServiceProvider.GetRequiredService<ExactlyOnceSender>();
 
@@ -55,5 +67,46 @@ public sealed class When_a_message_is_traced() : PipelineClusterTest("trace")
         Assert.Equal("Applied", orderSpan.GetTagItem("exactlyonce.outcome"));
         Assert.Equal("Applied", billingSpan.GetTagItem("exactlyonce.outcome"));
         Assert.Equal(1L, orderSpan.GetTagItem("exactlyonce.sequence"));
+    }
+
+    [Fact]
+    public async Task Should_apply_a_held_message_in_the_trace_of_its_own_send()
+    {
+        using var listener = Listen();
+        var order = $"held-{Guid.NewGuid():N}"[..16];
+        var producer = ProducerIds.Client("trace-held", 1);
+
+        var early = await SendInOwnTraceAsync(order, producer, 2);
+        await Eventually.WaitForAsync(() => Cluster.Client.GetGrain<IOrderGrain>(order).GetPendingWork(), w => w.BlockedProducers.Count == 1, TimeSpan.FromSeconds(30), "#2 held back");
+        var first = await SendInOwnTraceAsync(order, producer, 1);
+
+        var ours = await Eventually.WaitForAsync(
+            () => Task.FromResult(_spans.Where(s => s.TraceId == early.TraceId).ToList()),
+            found => found.Count(s => s.DisplayName == "order process") == 2 && found.Exists(s => s.DisplayName == "billing process"),
+            TimeSpan.FromSeconds(60), "#2's spans: its arrival, its apply, and billing's");
+
+        var send = Assert.Single(ours, s => s.DisplayName == "send orders");
+        var arrival = Assert.Single(ours, s => s.DisplayName == "order process" && Equals(s.GetTagItem("exactlyonce.outcome"), "Held"));
+        var applied = Assert.Single(ours, s => s.DisplayName == "order process" && Equals(s.GetTagItem("exactlyonce.outcome"), "Applied"));
+        var billing = Assert.Single(ours, s => s.DisplayName == "billing process");
+        Assert.Equal((send.SpanId, send.SpanId), (arrival.ParentSpanId, applied.ParentSpanId));
+        Assert.Equal(2L, applied.GetTagItem("exactlyonce.sequence"));
+        // Released by #1's delivery, which is in #1's trace.
+        var released = Assert.Single(_spans, s => s.TraceId == first.TraceId && s.DisplayName == "order process");
+        Assert.Equal(released.SpanId, Assert.Single(applied.Links).Context.SpanId);
+        Assert.Equal(applied.SpanId, billing.ParentSpanId);
+    }
+
+    /// <summary>Publishes #<paramref name="sequence"/> of <paramref name="producer"/> in a trace of its own; returns the trace's root.</summary>
+    private async Task<ActivityContext> SendInOwnTraceAsync(string order, string producer, long sequence)
+    {
+        var previous = Activity.Current;
+        Activity.Current = null;
+        using var root = new Activity($"test #{sequence}").Start();
+        await Cluster.Client.PublishMessageAsync(OrleansNames.StreamProvider, StreamNamespaces.Orders, order,
+            new AddItem(Guid.NewGuid(), order, Filling.Meat) { ProducerId = producer, Sequence = sequence });
+        root.Stop();
+        Activity.Current = previous;
+        return root.Context;
     }
 }

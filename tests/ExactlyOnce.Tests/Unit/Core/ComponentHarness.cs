@@ -81,6 +81,9 @@ internal sealed class ComponentHarness<TData, TMessage> where TData : class, new
 
     public Task<ProcessOutcome> DeliverAsync(IMessage message) => Processor.ProcessAsync(message);
 
+    /// <summary>A delivery that arrived with a trace parent and send time (as the stream event's request context carries them).</summary>
+    public Task<ProcessOutcome> DeliverAsync(IMessage message, MessageOrigin origin) => Processor.ProcessAsync(message, origin: origin);
+
     /// <summary>A delivery from input stream <paramref name="input"/>.</summary>
     public Task<ProcessOutcome> DeliverAsync(IMessage message, string input) => Processor.ProcessAsync(message, input);
 

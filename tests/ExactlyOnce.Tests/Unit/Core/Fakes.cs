@@ -58,10 +58,13 @@ public sealed class FakeStore<TData> : IStateStore<ComponentState<TData>> where 
     public static Exception Conflict() => new InconsistentStateException("etag mismatch", "1", "2");
 }
 
-/// <summary>Records published messages; can fail the next publish.</summary>
+/// <summary>Records published messages (and the trace context each went out with); can fail the next publish.</summary>
 public sealed class FakePublisher : IMessagePublisher
 {
     public List<(string Namespace, string Key, IMessage Message)> Published { get; } = [];
+
+    /// <summary>The <c>traceparent</c> and send time each published message went out with, by message id (the last copy's).</summary>
+    public Dictionary<Guid, (string? TraceParent, DateTime? SentUtc)> Contexts { get; } = [];
 
     public Action<(string Namespace, string Key, IMessage Message)>? OnPublish { get; set; }
 
@@ -77,6 +80,7 @@ public sealed class FakePublisher : IMessagePublisher
 
         var copy = (streamNamespace, streamKey, StateSerializer.Copy(message));
         Published.Add(copy);
+        Contexts[message.MessageId] = (traceParent, sentUtc);
         OnPublish?.Invoke(copy);
         return Task.CompletedTask;
     }
@@ -178,22 +182,23 @@ internal sealed class FakeIncarnations : IProducerIncarnations
 /// <summary>The parking table in memory, keyed (receiver, producer, sequence); survives crashes like the database.</summary>
 internal sealed class FakeParkingLot : IParkingLot
 {
-    public SortedDictionary<(string Receiver, string Producer, long Sequence), IMessage> Rows { get; } = [];
+    public SortedDictionary<(string Receiver, string Producer, long Sequence), HeldMessage> Rows { get; } = [];
 
-    public Task<ParkResult> ParkAsync(string receiver, IMessage message)
+    public Task<ParkResult> ParkAsync(string receiver, HeldMessage parked)
     {
+        var message = parked.Message;
         var key = (receiver, message.ProducerId!, message.Sequence);
         if (Rows.TryGetValue(key, out var existing))
         {
-            return Task.FromResult(existing.MessageId == message.MessageId ? ParkResult.AlreadyParked : ParkResult.Conflict);
+            return Task.FromResult(existing.Message.MessageId == message.MessageId ? ParkResult.AlreadyParked : ParkResult.Conflict);
         }
 
-        Rows[key] = StateSerializer.Copy(message);
+        Rows[key] = StateSerializer.Copy(parked);
         return Task.FromResult(ParkResult.Parked);
     }
 
-    public Task<IReadOnlyList<IMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit) =>
-        Task.FromResult<IReadOnlyList<IMessage>>([.. Rows
+    public Task<IReadOnlyList<HeldMessage>> ReadAsync(string receiver, string producerId, long afterSequence, int limit) =>
+        Task.FromResult<IReadOnlyList<HeldMessage>>([.. Rows
             .Where(r => r.Key.Receiver == receiver && r.Key.Producer == producerId && r.Key.Sequence > afterSequence)
             .Take(limit)
             .Select(r => r.Value)]);

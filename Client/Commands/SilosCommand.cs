@@ -59,9 +59,8 @@ public static class SilosCommand
             var silos = Enumerable.Range(0, n)
                 .Select(i => new SiloProcess(dll, firstSilo + i, firstGateway + i, args, Path.Combine(folder, $"silo{i + 1}.log")))
                 .ToList();
-            // SIGTERM and Ctrl+C go on to every silo at once, from the signal handler itself: the
-            // command line ends a cancelled command after two seconds, and the silos must have
-            // their SIGTERM by then (they finish stopping on their own).
+            // SIGTERM and Ctrl+C go on to every silo at once, from the signal handler itself
+            // (ClientApp's Interruption cancels ct on the same signal, which only stops a start still under way).
             var stopped = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
             void Forward(PosixSignalContext context)
             {
@@ -82,7 +81,8 @@ public static class SilosCommand
                 }
 
                 Console.WriteLine(AllStarted);
-                return await stopped.Task.WaitAsync(ct);
+                // Not WaitAsync(ct): the same signal cancels ct, and the exit code is Forward's.
+                return await stopped.Task;
             }
             finally
             {

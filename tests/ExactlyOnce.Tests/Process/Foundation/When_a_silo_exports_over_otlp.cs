@@ -31,17 +31,23 @@ public sealed class When_a_silo_exports_over_otlp
         await new ClientProcess(db.ConnectionString, clusterId).OkJsonAsync("send", "add-item", "--order", "otlp-1", "--filling", "Meat");
 
         var metrics = await Eventually.WaitForAsync(
-            () => Task.FromResult(collector.Requests.Where(r => r.Path == OtlpReceiver.MetricsPath).ToList()),
-            requests => requests.Exists(r => r.Contains("exactlyonce.messages.applied")), Wait,
+            () => Task.FromResult(new Exports([.. collector.Requests.Where(r => r.Path == OtlpReceiver.MetricsPath)])),
+            exports => exports.Requests.Exists(r => r.Contains("exactlyonce.messages.applied")), Wait,
             "a metrics export with exactlyonce.messages.applied");
         var traces = await Eventually.WaitForAsync(
-            () => Task.FromResult(collector.Requests.Where(r => r.Path == OtlpReceiver.TracesPath).ToList()),
-            requests => requests.Exists(r => r.Contains("order process")), Wait,
+            () => Task.FromResult(new Exports([.. collector.Requests.Where(r => r.Path == OtlpReceiver.TracesPath)])),
+            exports => exports.Requests.Exists(r => r.Contains("order process")), Wait,
             "a trace export with the span 'order process'");
 
         // gRPC as a collector sees it: HTTP/2, application/grpc; the resource names the silo.
-        Assert.All([.. metrics, .. traces], r => Assert.Equal(("HTTP/2", "application/grpc"), (r.Protocol, r.ContentType)));
-        Assert.Contains(metrics, r => r.Contains("ExactlyOnce.Silo") && r.Contains("ExactlyOnce"));
-        Assert.Contains(traces, r => r.Contains("ExactlyOnce.Silo"));
+        Assert.All([.. metrics.Requests, .. traces.Requests], r => Assert.Equal(("HTTP/2", "application/grpc"), (r.Protocol, r.ContentType)));
+        Assert.Contains(metrics.Requests, r => r.Contains("ExactlyOnce.Silo"));
+        Assert.Contains(traces.Requests, r => r.Contains("ExactlyOnce.Silo"));
+    }
+
+    /// <summary>The export requests of one kind so far (counted in a timeout's message).</summary>
+    private sealed record Exports(List<OtlpRequest> Requests)
+    {
+        public override string ToString() => $"{Requests.Count} export request(s)";
     }
 }

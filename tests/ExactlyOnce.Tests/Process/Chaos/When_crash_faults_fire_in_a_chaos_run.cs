@@ -16,8 +16,8 @@ public sealed class When_crash_faults_fire_in_a_chaos_run(ITestOutputHelper outp
         await using var db = await TestDatabase.CreateAsync("chaoscount");
         var run = $"count-{Guid.NewGuid():N}"[..14];
         var client = new ClientProcess(db.ConnectionString, run) { Timeout = TimeSpan.FromMinutes(6) };
-        // 2 x 50 adds (and 10 % re-sent): a commit crashes its silo 15 % of the time, so both silos die
-        // within their first commits (a run with no crash at all would prove nothing: checked below).
+        // 2 x 50 adds (and 10 % re-sent): a commit crashes its silo 15 % of the time, so a silo dies
+        // within its first commits (a run with no crash at all would prove nothing: checked below).
         var result = await client.RunAsync(
             "chaos", "--silos", "2", "--orders", "2", "--items", "50", "--kills", "1", "--kill-interval", "10", "--restart-delay", "1",
             "--fault", "after-commit=0.15:crash", "--base-port", $"{20000 + Random.Shared.Next(0, 5000) * 2}", "--run", run, "--json");

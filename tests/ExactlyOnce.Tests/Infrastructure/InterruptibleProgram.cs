@@ -9,7 +9,7 @@ namespace ExactlyOnce.Tests.Infrastructure;
 /// does: through <c>env --default-signal=INT</c>. A test run started in the background (a script's
 /// <c>&amp;</c>, nohup, some CI runners) ignores SIGINT, every child inherits that, and the .NET runtime
 /// then leaves it ignored: without the reset a Ctrl+C test would only measure how the tests were started.
-/// <c>env</c> execs the program, so <see cref="Id"/> is the program's own pid.
+/// <c>env</c> (and <c>setsid</c>) exec the program, so <see cref="Id"/> is the program's own pid.
 /// </summary>
 public sealed class InterruptibleProgram : IDisposable
 {
@@ -63,11 +63,15 @@ public sealed class InterruptibleProgram : IDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c> with extra environment variables.</summary>
-    public static InterruptibleProgram Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <c>dotnet <paramref name="dll"/> <paramref name="args"/></c> with extra environment variables;
+    /// with <paramref name="ownSession"/>, as the leader of a session and process group of its own
+    /// (<c>setsid</c>), like a command in the foreground of a terminal, for <see cref="SignalGroup"/>.
+    /// </summary>
+    public static InterruptibleProgram Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool ownSession = false)
     {
-        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["--default-signal=INT", "dotnet", dll, .. args])
+        var info = new ProcessStartInfo(ownSession ? "setsid" : "env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[.. ownSession ? (string[])["env"] : [], "--default-signal=INT", "dotnet", dll, .. args])
         {
             info.ArgumentList.Add(arg);
         }
@@ -111,6 +115,12 @@ public sealed class InterruptibleProgram : IDisposable
 
     /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to the program; asserts kill(2) succeeded.</summary>
     public void Signal(int signal) => Assert.True(Kill(_process.Id, signal) == 0, $"kill -{signal} {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the program's whole process group, as Ctrl+C in a terminal
+    /// does to the foreground command and every process it started (needs <c>ownSession</c>).
+    /// </summary>
+    public void SignalGroup(int signal) => Assert.True(Kill(-_process.Id, signal) == 0, $"kill -{signal} -{_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
 
     /// <summary>Waits up to <paramref name="timeout"/> for the program to exit (its output read to the end); false if it still runs.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

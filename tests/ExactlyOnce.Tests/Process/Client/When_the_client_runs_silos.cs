@@ -12,9 +12,12 @@ namespace ExactlyOnce.Tests.Client;
 public sealed class When_the_client_runs_silos
 {
     [Theory]
-    [InlineData("SIGTERM", 15, 0)]
-    [InlineData("SIGINT", 2, 130)] // Ctrl+C: the silos stop as gracefully, the command says it was interrupted
-    public async Task Should_start_them_serve_the_cluster_and_stop_every_silo_gracefully_on(string name, int signal, int exitCode)
+    [InlineData("SIGTERM", 15, false, 0)]
+    [InlineData("SIGINT", 2, false, 130)] // the silos stop as gracefully, the command says it was interrupted
+    // Ctrl+C in the terminal: SIGINT to the command and to every process in its group, the silos
+    // included unless they run apart; then the SIGTERM the command passes on would be their second signal.
+    [InlineData("Ctrl+C in its terminal", 2, true, 130)]
+    public async Task Should_start_them_serve_the_cluster_and_stop_every_silo_gracefully_on(string name, int signal, bool toItsProcessGroup, int exitCode)
     {
         await using var db = await TestDatabase.CreateAsync("silos");
         var clusterId = $"sil-{Guid.NewGuid():N}"[..12];
@@ -26,7 +29,8 @@ public sealed class When_the_client_runs_silos
                 ["ConnectionStrings__Orleans"] = db.ConnectionString,
                 ["Cluster__ClusterId"] = clusterId,
                 ["Cluster__ServiceId"] = clusterId,
-            });
+            },
+            ownSession: toItsProcessGroup);
         try
         {
             await runner.WaitForLineAsync("all silos started", TimeSpan.FromSeconds(120));
@@ -37,7 +41,14 @@ public sealed class When_the_client_runs_silos
             Assert.Equal(1, counter.GetProperty("count").GetInt32());
             Assert.Contains(counter.GetProperty("pid").GetInt32(), pids);
 
-            runner.Signal(signal);
+            if (toItsProcessGroup)
+            {
+                runner.SignalGroup(signal);
+            }
+            else
+            {
+                runner.Signal(signal);
+            }
 
             Assert.True(await runner.WaitForExitAsync(TimeSpan.FromSeconds(45)), $"still running 45 s after {name}\n{runner.Output}");
             Assert.True(runner.ExitCode == exitCode, $"exit code {runner.ExitCode} after {name}\n{runner.Output}");

@@ -1,6 +1,11 @@
 namespace ExactlyOnce.Client.Chaos;
 
 /// <summary>The verdict of a chaos run, with its numbers.</summary>
+/// <remarks>
+/// <see cref="FaultsFired"/>: the crash faults (<see cref="CrashFaultsFired"/>, counted from the
+/// line each crashed silo wrote before it died) plus the throw and poison faults the silos reported
+/// (a lower bound: a silo's count dies with it, and the reports with the silo holding them).
+/// </remarks>
 public sealed record ChaosReport(
     string Run,
     string Mode,
@@ -11,6 +16,7 @@ public sealed record ChaosReport(
     int CrashFaultRestarts,
     int DatabaseRestarts,
     long FaultsFired,
+    long CrashFaultsFired,
     double LoadSeconds,
     double SecondsToQuiescenceAfterLastFault,
     double DrainBoundSeconds,

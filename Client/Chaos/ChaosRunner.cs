@@ -106,7 +106,9 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
                 await RetryAsync(async () => await FaultsCommands.WaitAppliedAsync(client, await control.Clear(), cancellationToken), "clearing faults", cancellationToken);
             }
 
-            var fired = await RetryAsync(async () => (await control.Get()).TotalFired, "reading fault counts", cancellationToken);
+            // A crashed silo never reports its crash fault (it dies at once): those are counted from its output.
+            var reported = await RetryAsync(async () => (await control.Get()).TotalFired, "reading fault counts", cancellationToken);
+            var crashed = _silos.Sum(s => CountCrashFaults(s.Output));
             var lastFault = Stopwatch.StartNew();
             session.Printer.Note("chaos over: waiting for the cluster to drain");
             var inspector = new ClusterInspector(client, database, session.ServiceId);
@@ -122,7 +124,7 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             var withinBound = report.Quiescent && drained <= options.DrainBound.TotalSeconds;
             return new ChaosReport(
                 options.Run, report.Mode, options.Silos, report.Sent, report.Unique, _kills, _crashRestarts,
-                options.RestartDatabase ? 1 : 0, fired, Math.Round(loadClock.Elapsed.TotalSeconds, 1), Math.Round(drained, 1),
+                options.RestartDatabase ? 1 : 0, reported + crashed, crashed, Math.Round(loadClock.Elapsed.TotalSeconds, 1), Math.Round(drained, 1),
                 options.DrainBound.TotalSeconds, recoverySeconds, report.Lost, report.Duplicated, report.Ghost, report.Inconsistent,
                 report.Reordered, deadLetters, sequencedDeadLetters, options.Backlog, rowsWhenAgentsStarted, _rowsAtFirstKill,
                 Math.Round(sinceChaosStart, 1), _frozenSeconds, _zombieExited, report.Quiescent, withinBound,
@@ -328,6 +330,13 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
             throw new InvalidOperationException($"database restart failed ({process.ExitCode}): {(await stderr).Trim()}");
         }
     }
+
+    /// <summary>How the line a silo writes as a crash fault kills it begins (the library's FaultInjector.CrashLinePrefix).</summary>
+    public const string CrashLinePrefix = "silo: crash fault at ";
+
+    /// <summary>The lines a silo wrote, over all its lives, as it was killed by a crash fault.</summary>
+    public static int CountCrashFaults(string output) =>
+        output.Split('\n').Count(line => line.StartsWith(CrashLinePrefix, StringComparison.Ordinal));
 
     /// <summary>Silos that died by themselves (crash faults) are started again, like the killed ones.</summary>
     private async Task RestartCrashedSilosAsync(CancellationToken cancellationToken)

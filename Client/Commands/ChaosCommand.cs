@@ -87,7 +87,8 @@ public static class ChaosCommand
         table.AddRow("messages sent (unique)", $"{r.Sent} ({r.Unique})");
         table.AddRow("kills (kill -9 + restart)", $"{r.Kills}");
         table.AddRow("silos restarted after crash faults", $"{r.CrashFaultRestarts}");
-        table.AddRow("faults fired (as reported by live silos)", $"{r.FaultsFired}");
+        table.AddRow("faults fired (crash: from the silos' output; others: as the silos reported, at least)", $"{r.FaultsFired}");
+        table.AddRow("  of which crash faults", $"{r.CrashFaultsFired}");
         table.AddRow("PostgreSQL restarts", $"{r.DatabaseRestarts}");
         table.AddRow("load duration", $"{r.LoadSeconds} s");
         if (r.Backlog)

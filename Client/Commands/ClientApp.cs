@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using ExactlyOnce.Hosting;
 
 namespace ExactlyOnce.Client.Commands;
@@ -34,9 +35,10 @@ public static class ClientApp
             return ExitCodes.UsageOrConfiguration;
         }
 
+        using var interruption = new Interruption();
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, interruption.Token);
         }
         catch (ProgramException ex)
         {
@@ -55,5 +57,48 @@ public static class ClientApp
             Console.Error.WriteLine($"client: failed: {ex.GetType().Name}: {ex.Message.Split('\n', 2)[0]}");
             return ExitCodes.RuntimeFailure;
         }
+    }
+}
+
+/// <summary>
+/// Ctrl+C (SIGINT) or SIGTERM cancels the command's token; a second one exits at once with
+/// <see cref="ExitCodes.Interrupted"/>. Needed because System.CommandLine 2.0.0 no longer handles
+/// the signals unless a ProcessTerminationTimeout is set, and the Orleans client's host
+/// (ConsoleLifetime) swallows them: a connected command would otherwise ignore Ctrl+C. Its own
+/// timeout is no use here: it ends the process 2 s after the signal, before 'silos' has waited for
+/// its silos to stop.
+/// </summary>
+internal sealed class Interruption : IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly PosixSignalRegistration[] _signals;
+    private int _count;
+
+    public Interruption() =>
+        _signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal)];
+
+    public CancellationToken Token => _cancel.Token;
+
+    public void Dispose()
+    {
+        foreach (var signal in _signals)
+        {
+            signal.Dispose();
+        }
+
+        _cancel.Dispose();
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        if (Interlocked.Increment(ref _count) == 1)
+        {
+            _cancel.Cancel();
+            return;
+        }
+
+        Console.Error.WriteLine($"client: second {context.Signal}; exiting now");
+        Environment.Exit(ExitCodes.Interrupted);
     }
 }

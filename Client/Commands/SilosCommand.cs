@@ -9,8 +9,8 @@ namespace ExactlyOnce.Client.Commands;
 /// <c>silos [--count N]</c>: runs silo processes of the configured cluster in the foreground (the
 /// demo scripts use it; so can a user trying things by hand), through the same
 /// <see cref="SiloProcess"/> as the tests, the chaos runner and the bench: ports checked free before
-/// start, the started line awaited, each silo's output in its own log. Ctrl+C or SIGTERM sends
-/// every silo SIGTERM, and they stop gracefully.
+/// start, the started line awaited, each silo's output in its own log. Ctrl+C, SIGTERM or a hangup
+/// sends every silo SIGTERM, and they stop gracefully.
 /// </summary>
 public static class SilosCommand
 {
@@ -57,11 +57,14 @@ public static class SilosCommand
                 .. parse.GetValue(faults) ? (string[])["--FaultInjection:Enabled", "true"] : [],
             ];
             var silos = Enumerable.Range(0, n)
-                .Select(i => new SiloProcess(dll, firstSilo + i, firstGateway + i, args, Path.Combine(folder, $"silo{i + 1}.log")))
+                .Select(i => new SiloProcess(dll, firstSilo + i, firstGateway + i, args, Path.Combine(folder, $"silo{i + 1}.log")) { OwnSession = true })
                 .ToList();
-            // SIGTERM and Ctrl+C go on to every silo at once, from the signal handler itself: the
-            // command line ends a cancelled command after two seconds, and the silos must have
-            // their SIGTERM by then (they finish stopping on their own).
+            // SIGTERM, Ctrl+C and a hangup go on to every silo at once as SIGTERM, from the signal
+            // handler itself (ClientApp's Interruption cancels ct on the same signal, which only stops
+            // a start still under way). The silos run in sessions of their own: Ctrl+C in the terminal
+            // reaches only this command, else each silo would get it and then our SIGTERM, a second
+            // signal that cuts its stop short. Apart, they no longer get the terminal's hangup either:
+            // it is passed on too.
             var stopped = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
             void Forward(PosixSignalContext context)
             {
@@ -73,6 +76,7 @@ public static class SilosCommand
 
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Forward);
             try
             {
                 await Task.WhenAll(silos.Select(s => s.StartAsync(TimeSpan.FromSeconds(90), ct)));
@@ -82,7 +86,8 @@ public static class SilosCommand
                 }
 
                 Console.WriteLine(AllStarted);
-                return await stopped.Task.WaitAsync(ct);
+                // Not WaitAsync(ct): the same signal cancels ct, and the exit code is Forward's.
+                return await stopped.Task;
             }
             finally
             {

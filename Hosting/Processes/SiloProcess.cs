@@ -24,6 +24,13 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
     private TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StreamWriter? _log;
 
+    /// <summary>
+    /// Start the process in a session and process group of its own (<c>setsid</c>), so that signals
+    /// a terminal sends to the starting program's group (Ctrl+C, hangup) do not reach it: the starting
+    /// program passes them on, once. The default (false) shares the starter's group.
+    /// </summary>
+    public bool OwnSession { get; init; }
+
     /// <summary>The command line after the ports; a change applies to the next start.</summary>
     public IReadOnlyList<string> Arguments { get; set; } = arguments;
 
@@ -176,8 +183,10 @@ public sealed class SiloProcess(string siloDll, int siloPort, int gatewayPort, I
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _started = started;
         var output = PipeTarget.ToDelegate(line => OnLine(line, started));
-        _run = Cli.Wrap("dotnet")
-            .WithArguments([siloDll, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", .. HttpArguments, .. Arguments])
+        string[] command = [siloDll, "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", .. HttpArguments, .. Arguments];
+        // setsid execs the program (its child is no group leader), so the pid stays the silo's.
+        _run = Cli.Wrap(OwnSession ? "setsid" : "dotnet")
+            .WithArguments(OwnSession ? ["dotnet", .. command] : command)
             .WithStandardOutputPipe(output)
             .WithStandardErrorPipe(output)
             .WithValidation(CommandResultValidation.None)

@@ -25,6 +25,13 @@ public sealed class FaultInjector : IFaultInjector
     /// <summary>The rules in force on this silo.</summary>
     public IReadOnlyList<FaultRule> Rules => _rules;
 
+    /// <summary>
+    /// How the last line of a silo killed by a crash fault begins (on stderr, flushed before the
+    /// kill): the count of crash faults survives in the output, not in <see cref="Fired"/>. The chaos
+    /// runner counts these lines (ChaosRunner.CrashLinePrefix, the same text).
+    /// </summary>
+    internal const string CrashLinePrefix = "silo: crash fault at ";
+
     private long _fired;
 
     /// <summary>How many faults this silo fired since it started.</summary>
@@ -55,7 +62,7 @@ public sealed class FaultInjector : IFaultInjector
             if (rule.Action == FaultAction.Crash)
             {
                 // No cleanup at all: the process is gone as if by kill -9.
-                Console.Error.WriteLine($"silo: crash fault at {point} in {component} for message {messageId}; killing process {Environment.ProcessId}");
+                Console.Error.WriteLine($"{CrashLinePrefix}{point} in {component} for message {messageId}; killing process {Environment.ProcessId}");
                 Console.Error.Flush();
                 Process.GetCurrentProcess().Kill();
             }

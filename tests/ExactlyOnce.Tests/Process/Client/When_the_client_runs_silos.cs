@@ -5,63 +5,65 @@ namespace ExactlyOnce.Tests.Client;
 
 /// <summary>
 /// <c>client silos</c>, what the demo scripts start their cluster with: the silos join, serve a
-/// command, and stop gracefully when the command gets SIGTERM.
+/// command, and stop gracefully when the command gets SIGTERM (exit 0) or Ctrl+C (SIGINT, exit 130).
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Kind", "Process")]
 public sealed class When_the_client_runs_silos
 {
-    [Fact]
-    public async Task Should_start_them_serve_the_cluster_and_stop_every_silo_gracefully_on_SIGTERM()
+    [Theory]
+    [InlineData("SIGTERM", 15, false, 0)]
+    [InlineData("SIGINT", 2, false, 130)] // the silos stop as gracefully, the command says it was interrupted
+    // Ctrl+C in the terminal: SIGINT to the command and to every process in its group, the silos
+    // included unless they run apart; then the SIGTERM the command passes on would be their second signal.
+    [InlineData("Ctrl+C in its terminal", 2, true, 130)]
+    public async Task Should_start_them_serve_the_cluster_and_stop_every_silo_gracefully_on(string name, int signal, bool toItsProcessGroup, int exitCode)
     {
         await using var db = await TestDatabase.CreateAsync("silos");
         var clusterId = $"sil-{Guid.NewGuid():N}"[..12];
         var logs = Directory.CreateTempSubdirectory("silos-");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[RepoPaths.BuiltProgram("Client", "ExactlyOnce.Client.dll"), "silos", "--count", "2",
-                     "--silo-port", $"{SiloProcess.FreePort()}", "--gateway-port", $"{SiloProcess.FreePort()}", "--logs", logs.FullName])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["ConnectionStrings__Orleans"] = db.ConnectionString;
-        info.Environment["Cluster__ClusterId"] = clusterId;
-        info.Environment["Cluster__ServiceId"] = clusterId;
-        using var runner = Process.Start(info)!;
-        var lines = new List<string>();
+        var runner = InterruptibleProgram.Start(RepoPaths.BuiltProgram("Client", "ExactlyOnce.Client.dll"),
+            ["silos", "--count", "2", "--silo-port", $"{SiloProcess.FreePort()}", "--gateway-port", $"{SiloProcess.FreePort()}", "--logs", logs.FullName],
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings__Orleans"] = db.ConnectionString,
+                ["Cluster__ClusterId"] = clusterId,
+                ["Cluster__ServiceId"] = clusterId,
+            },
+            ownSession: toItsProcessGroup);
         try
         {
-            while (await runner.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120)) is { } line && line != "all silos started")
-            {
-                lines.Add(line);
-            }
-
+            await runner.WaitForLineAsync("all silos started", TimeSpan.FromSeconds(120));
+            var lines = runner.StdoutLines.TakeWhile(l => l != "all silos started").ToList();
             Assert.Equal(2, lines.Count);
             var pids = lines.Select(l => int.Parse(l.Split(' ')[3])).ToList();
             var counter = await new ClientProcess(db.ConnectionString, clusterId).OkJsonAsync("probe", "increment", "silos-test");
             Assert.Equal(1, counter.GetProperty("count").GetInt32());
             Assert.Contains(counter.GetProperty("pid").GetInt32(), pids);
 
-            Assert.Equal(0, Kill(runner.Id, 15));
-            await runner.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(45));
+            if (toItsProcessGroup)
+            {
+                runner.SignalGroup(signal);
+            }
+            else
+            {
+                runner.Signal(signal);
+            }
 
-            Assert.Equal(0, runner.ExitCode);
-            Assert.All(pids, pid => Assert.False(IsRunning(pid), $"silo pid {pid} still runs"));
+            Assert.True(await runner.WaitForExitAsync(TimeSpan.FromSeconds(45)), $"still running 45 s after {name}\n{runner.Output}");
+            Assert.True(runner.ExitCode == exitCode, $"exit code {runner.ExitCode} after {name}\n{runner.Output}");
+            Assert.All(pids, pid => Assert.False(IsRunning(pid), $"silo pid {pid} still runs after {name}"));
             foreach (var log in new[] { "silo1.log", "silo2.log" })
             {
                 var text = await File.ReadAllTextAsync(Path.Combine(logs.FullName, log));
                 Assert.Contains("silo started", text);
                 Assert.Contains("Application is shutting down", text);
-                Assert.DoesNotContain("second SIGTERM", text); // one signal each: a graceful stop, not a cut one
+                Assert.DoesNotContain("during shutdown; exiting now", text); // one signal each: a graceful stop, not a cut one
             }
         }
         finally
         {
-            if (!runner.HasExited)
-            {
-                runner.Kill(entireProcessTree: true);
-            }
-
+            runner.Dispose();
             logs.Delete(recursive: true);
         }
     }
@@ -77,7 +79,4 @@ public sealed class When_the_client_runs_silos
             return false;
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

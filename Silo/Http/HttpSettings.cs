@@ -37,9 +37,10 @@ public sealed class HttpSettings
 
     /// <summary>
     /// Whether the endpoint also serves Microsoft.Orleans.Dashboard under <see cref="DashboardPath"/>
-    /// (grains, methods, silos, reminders, live log). Default true; it needs the endpoint on.
+    /// (grains, methods, silos, reminders, live log). Default false: it costs silo CPU on every
+    /// message even while nobody looks (docs/operations.md, "Orleans Dashboard"). It needs the endpoint on.
     /// </summary>
-    public bool Dashboard { get; init; } = true;
+    public bool Dashboard { get; init; }
 
     /// <summary>The dashboard is served: the endpoint is on and <see cref="Dashboard"/> is true.</summary>
     public bool ServesDashboard => Enabled && Dashboard;
@@ -74,7 +75,7 @@ public sealed class HttpSettings
             throw new ConfigurationException($"{PortKey} {port} is already the silo's {(port == silo.SiloPort ? "Silo:SiloPort" : "Silo:GatewayPort")}; give the HTTP endpoint a port of its own.");
         }
 
-        var dashboard = true;
+        var dashboard = false;
         if (configuration[DashboardKey] is { } rawDashboard && !bool.TryParse(rawDashboard.Trim(), out dashboard))
         {
             throw new ConfigurationException($"{DashboardKey} must be true or false, not '{rawDashboard}'.");

@@ -26,7 +26,8 @@ public sealed class When_a_silo_serves_the_operator_page(ITestOutputHelper outpu
         await using var db = await TestDatabase.CreateAsync("page");
         var cluster = $"page-{Guid.NewGuid():N}"[..12];
         // Fault injection for the poison below; no delayed retries, so it is dead-lettered in seconds.
-        string[] args = [.. SiloProcess.FaultInjectionOn, "--Messaging:Recoverability:DelayedRetries", "0"];
+        // And the Orleans Dashboard, off by default.
+        string[] args = [.. SiloProcess.FaultInjectionOn, "--Messaging:Recoverability:DelayedRetries", "0", "--Http:Dashboard", "true"];
         await using var first = SiloProcess.Start(db.ConnectionString, cluster, args);
         await using var second = SiloProcess.Start(db.ConnectionString, cluster, args);
         await Task.WhenAll(first.WaitStartedAsync(TimeSpan.FromSeconds(60)), second.WaitStartedAsync(TimeSpan.FromSeconds(60)));

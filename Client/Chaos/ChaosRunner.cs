@@ -331,12 +331,9 @@ public sealed class ChaosRunner(ChaosOptions options, ClientSession session)
         }
     }
 
-    /// <summary>How the line a silo writes as a crash fault kills it begins (the library's FaultInjector.CrashLinePrefix).</summary>
-    public const string CrashLinePrefix = "silo: crash fault at ";
-
     /// <summary>The lines a silo wrote, over all its lives, as it was killed by a crash fault.</summary>
     public static int CountCrashFaults(string output) =>
-        output.Split('\n').Count(line => line.StartsWith(CrashLinePrefix, StringComparison.Ordinal));
+        output.Split('\n').Count(line => line.StartsWith(FaultInjector.CrashLinePrefix, StringComparison.Ordinal));
 
     /// <summary>Silos that died by themselves (crash faults) are started again, like the killed ones.</summary>
     private async Task RestartCrashedSilosAsync(CancellationToken cancellationToken)

@@ -27,10 +27,10 @@ public sealed class FaultInjector : IFaultInjector
 
     /// <summary>
     /// How the last line of a silo killed by a crash fault begins (on stderr, flushed before the
-    /// kill): the count of crash faults survives in the output, not in <see cref="Fired"/>. The chaos
-    /// runner counts these lines (ChaosRunner.CrashLinePrefix, the same text).
+    /// kill): the count of crash faults survives in the output, not in <see cref="Fired"/>. Whatever
+    /// watches a silo's output (the sample's chaos runner) counts these lines.
     /// </summary>
-    internal const string CrashLinePrefix = "silo: crash fault at ";
+    public const string CrashLinePrefix = "silo: crash fault at ";
 
     private long _fired;
 

@@ -8,12 +8,6 @@ namespace ExactlyOnce.Tests.Client;
 public sealed class ChaosCrashCountTests
 {
     [Fact]
-    public void Should_look_for_the_line_the_fault_injector_writes()
-    {
-        Assert.Equal(FaultInjector.CrashLinePrefix, ChaosRunner.CrashLinePrefix);
-    }
-
-    [Fact]
     public void Should_count_one_per_crashed_life_of_a_silo()
     {
         var id = Guid.NewGuid();
